@@ -1,0 +1,123 @@
+/**
+ * One connection on the broker side: the hello, then requests in, replies out. A frame
+ * that breaks the protocol closes this connection and nothing else; a request that fails
+ * gets an error reply; an exception the kernel did not expect is logged and answered.
+ */
+import { StatusError, wireStatus, type StatusCode } from '../errors.ts';
+import { decodeFrame, encodeError, encodeReply, type Frame } from '../protocol/codec.ts';
+import { ProtocolError } from '../protocol/fields.ts';
+import { PROTOCOL_VERSION, type ReplyOf, type RequestName } from '../protocol/schema.ts';
+import { traceFrame } from '../protocol/trace.ts';
+import { PENDING, type KernelRequest } from '../kernel/kernel.ts';
+import type { CompletionSink, Thread } from '../kernel/process.ts';
+import type { Transport } from '../transport/transport.ts';
+import type { Broker } from './server.ts';
+
+export class Session implements CompletionSink {
+  private thread: Thread | undefined;
+  private label = 'new';
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly transport: Transport,
+  ) {
+    transport.onFrame = (frame) => this.receive(frame);
+    transport.onClose = (error) => this.closed(error);
+  }
+
+  reply<K extends RequestName>(requestId: number, name: K, reply: ReplyOf<K>): void {
+    const frame = encodeReply(requestId, name, reply);
+    this.trace(frame);
+    this.transport.send(frame);
+  }
+
+  fail(requestId: number, name: RequestName, code: StatusCode, detail?: string): void {
+    const frame = encodeError(requestId, name, wireStatus(code), detail);
+    this.trace(frame);
+    this.transport.send(frame);
+  }
+
+  private trace(frame: Buffer): void {
+    if (this.broker.tracer) this.broker.tracer(traceFrame(this.label, '<', decodeFrame(frame)));
+  }
+
+  private receive(bytes: Buffer): void {
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes);
+      if (frame.kind !== 'request') throw new ProtocolError(`a client sent a ${frame.kind} frame`);
+    } catch (e) {
+      this.violation(e as Error);
+      return;
+    }
+    this.broker.tracer?.(traceFrame(this.label, '>', frame));
+    if (this.thread === undefined) {
+      this.hello(frame);
+      return;
+    }
+    this.request(frame.requestId, frame.name, frame.body);
+  }
+
+  private hello(frame: Frame & { kind: 'request' }): void {
+    if (frame.name !== 'hello') {
+      this.violation(new ProtocolError(`${frame.name} before hello`));
+      return;
+    }
+    const { version, pid, agent } = frame.body as { version: number; pid: number; agent: string };
+    if (version !== PROTOCOL_VERSION) {
+      this.fail(frame.requestId, 'hello', 'ERROR_REVISION_MISMATCH', `broker speaks ${PROTOCOL_VERSION}, client ${version}`);
+      this.transport.close();
+      return;
+    }
+    // The OS's word on who is calling wins over the client's own.
+    const peer = this.transport.peer;
+    const realPid = peer?.pid ?? pid;
+    this.thread = this.broker.kernel.connect(realPid, this, agent);
+    this.label = `${realPid}.${this.thread.id}`;
+    this.broker.sessionOpened();
+    this.reply(frame.requestId, 'hello', { threadId: this.thread.id, brokerPid: process.pid });
+  }
+
+  private request(requestId: number, name: RequestName, body: Record<string, unknown>): void {
+    try {
+      switch (name) {
+        case 'hello':
+          throw new StatusError('ERROR_INVALID_FUNCTION', 'hello was already said');
+        case 'status':
+          this.reply(requestId, name, { status: this.broker.status() });
+          return;
+        case 'shutdown':
+          this.reply(requestId, name, {});
+          this.broker.shutdown();
+          return;
+        default: {
+          const reply = this.broker.kernel.dispatch(this.thread!, requestId, name as KernelRequest, body as never);
+          if (reply !== PENDING) this.reply(requestId, name, reply as never);
+        }
+      }
+    } catch (e) {
+      if (e instanceof StatusError) this.fail(requestId, name, e.code, e.detail);
+      else {
+        this.broker.log(`internal error in ${name}: ${(e as Error).stack ?? e}`);
+        this.fail(requestId, name, 'ERROR_INVALID_FUNCTION', 'internal error');
+      }
+    } finally {
+      this.broker.afterRequest();
+    }
+  }
+
+  private violation(error: Error): void {
+    this.broker.log(`closing connection ${this.label}: ${error.message}`);
+    this.transport.close();
+  }
+
+  private closed(error?: Error): void {
+    if (error && !(error instanceof ProtocolError)) this.broker.log(`connection ${this.label} failed: ${error.message}`);
+    if (this.thread !== undefined) {
+      this.broker.kernel.disconnect(this.thread);
+      this.thread = undefined;
+      this.broker.sessionClosed();
+      this.broker.afterRequest();
+    }
+  }
+}

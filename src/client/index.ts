@@ -1,0 +1,16 @@
+/**
+ * ntipc: the Windows NT model of IPC and synchronization for Node.js. This is the curated
+ * public export list; everything here is documented in docs/.
+ */
+export { IpcError, Win32, Errno, type StatusCode, type Win32Code, type ErrnoCode } from '../errors.ts';
+export { Access } from '../protocol/access.ts';
+export type { ObjectInfo, BrokerStatus, WaitStatus } from '../protocol/schema.ts';
+export { Connection, connect, defaultConnection, type ConnectOptions } from './connection.ts';
+export { KernelHandle, type HandleOptions } from './handle.ts';
+export { waitAny, waitAll, signalAndWait, type Waitable, type WaitOptions } from './wait.ts';
+export { Mutex, type MutexLock } from './mutex.ts';
+export { Semaphore } from './semaphore.ts';
+export { Event } from './event.ts';
+export { WaitableTimer } from './waitable-timer.ts';
+export { ProcessHandle } from './process-handle.ts';
+export { socketPath } from '../transport/paths.ts';

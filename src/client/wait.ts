@@ -1,0 +1,102 @@
+/**
+ * Waiting: one object, any of several, all of several, and SignalObjectAndWait. The
+ * outcome is a value ('signaled', 'abandoned', 'timeout'); only a real failure rejects.
+ */
+import { IpcError } from '../errors.ts';
+import { WaitStatusCode, type WaitStatus } from '../protocol/schema.ts';
+import type { Connection } from './connection.ts';
+import type { KernelHandle } from './handle.ts';
+
+export type { WaitStatus };
+
+export interface WaitOptions {
+  /** Cancels the wait. If the wait was satisfied before the cancel reached the object manager, the result stands. */
+  signal?: AbortSignal;
+}
+
+/** Anything ntipc can wait on. */
+export interface Waitable {
+  wait(timeoutMs?: number, opts?: WaitOptions): Promise<WaitStatus>;
+  close(): Promise<void>;
+}
+
+const statusName = Object.fromEntries(Object.entries(WaitStatusCode).map(([k, v]) => [v, k])) as Record<number, WaitStatus>;
+
+/** A timeout is a number ≥ 0 in ms, or Infinity; anything else is ERROR_INVALID_PARAMETER. */
+export function checkTimeout(timeoutMs: number, syscall: string): void {
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+    throw new IpcError('ERROR_INVALID_PARAMETER', syscall, undefined, `timeout must be a number of ms ≥ 0 or Infinity, not ${String(timeoutMs)}`);
+  }
+}
+
+/** Send a wait-like request and honour an AbortSignal by cancelling it in the object manager. */
+export async function runWait(
+  connection: Connection,
+  send: () => { id: number; reply: Promise<{ status: number; index: number }> },
+  opts: WaitOptions | undefined,
+): Promise<{ status: WaitStatus; index: number }> {
+  const signal = opts?.signal;
+  signal?.throwIfAborted();
+  const { id, reply } = send();
+  const onAbort = () => void connection.request('cancel', { requestId: id }).catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const { status, index } = await reply;
+    return { status: statusName[status]!, index };
+  } catch (e) {
+    if (signal?.aborted && e instanceof IpcError && e.code === 'ERROR_OPERATION_ABORTED') throw signal.reason;
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function handlesOf(objs: readonly KernelHandle[], syscall: string): { connection: Connection; handles: number[] } {
+  if (!Array.isArray(objs) || objs.length === 0) throw new IpcError('ERROR_INVALID_PARAMETER', syscall, undefined, 'no objects to wait on');
+  return { connection: objs[0]!.connection, handles: objs.map((o) => o.handle) };
+}
+
+/**
+ * WaitForMultipleObjects(bWaitAll = FALSE): resolves with the lowest index of an object that
+ * satisfied the wait (and is consumed by it), 'abandoned' when that object is an abandoned
+ * mutex, or 'timeout' with index -1. At most 64 objects (ERROR_INVALID_PARAMETER).
+ */
+export async function waitAny(
+  objs: readonly Waitable[],
+  timeoutMs = Infinity,
+  opts?: WaitOptions,
+): Promise<{ status: 'signaled' | 'abandoned'; index: number } | { status: 'timeout'; index: -1 }> {
+  checkTimeout(timeoutMs, 'WaitForMultipleObjects');
+  const { connection, handles } = handlesOf(objs as KernelHandle[], 'WaitForMultipleObjects');
+  const r = await runWait(connection, () => connection.send('wait', { handles, all: false, timeoutMs }), opts);
+  return r as { status: 'signaled' | 'abandoned'; index: number } | { status: 'timeout'; index: -1 };
+}
+
+/**
+ * WaitForMultipleObjects(bWaitAll = TRUE): acquires every object at once or none of them.
+ * 'abandoned' when one of them was an abandoned mutex. The same object twice, or more than
+ * 64: ERROR_INVALID_PARAMETER.
+ */
+export async function waitAll(objs: readonly Waitable[], timeoutMs = Infinity, opts?: WaitOptions): Promise<WaitStatus> {
+  checkTimeout(timeoutMs, 'WaitForMultipleObjects');
+  const { connection, handles } = handlesOf(objs as KernelHandle[], 'WaitForMultipleObjects');
+  return (await runWait(connection, () => connection.send('wait', { handles, all: true, timeoutMs }), opts)).status;
+}
+
+/**
+ * SignalObjectAndWait: release the mutex, release the semaphore by one, or set the event,
+ * then wait on the other object, as one step. If the signal fails (ERROR_NOT_OWNER,
+ * ERROR_TOO_MANY_POSTS) nothing is waited on.
+ */
+export async function signalAndWait(
+  toSignal: Waitable,
+  toWaitOn: Waitable,
+  timeoutMs = Infinity,
+  opts?: WaitOptions,
+): Promise<WaitStatus> {
+  checkTimeout(timeoutMs, 'SignalObjectAndWait');
+  const s = toSignal as KernelHandle;
+  const w = toWaitOn as KernelHandle;
+  const connection = s.connection;
+  return (await runWait(connection, () => connection.send('signalAndWait', { signal: s.handle, waitOn: w.handle, timeoutMs }), opts)).status;
+}

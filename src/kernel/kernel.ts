@@ -1,0 +1,230 @@
+/**
+ * The kernel: namespace, processes and threads, the wait engine and the handler table.
+ * Pure and synchronous: no I/O, the clock and the view of OS processes are injected.
+ * A request runs to completion inside `dispatch`; a wait that cannot complete at once is
+ * a record in the objects' queues, and the thread's sink hears of its end later.
+ */
+import { StatusError, check } from '../errors.ts';
+import { objectNameKey } from '../names.ts';
+import type { ObjectInfo, ReplyOf, RequestName, RequestOf } from '../protocol/schema.ts';
+import { grantedAccess } from './access.ts';
+import { Deadlines } from './deadlines.ts';
+import { MAX_OBJECTS, Namespace } from './namespace.ts';
+import { describeObject, type KernelObject, type ObjectType } from './object.ts';
+import { ClientProcess, Thread, type CompletionSink } from './process.ts';
+import { WaitEngine } from './wait.ts';
+import { eventHandlers } from './objects/event.ts';
+import { abandonOwned, mutexHandlers } from './objects/mutex.ts';
+import { processExitNoticed, processHandlers, type ProcessObject } from './objects/process.ts';
+import { semaphoreHandlers } from './objects/semaphore.ts';
+import { timerHandlers } from './objects/timer.ts';
+import { waitHandlers } from './wait-handlers.ts';
+
+/** Time as the kernel sees it, injected so that tests drive it. */
+export interface Clock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Milliseconds since the epoch (for absolute due times). */
+  wallNow(): number;
+}
+
+/** What the kernel may ask of the OS, injected. */
+export interface Host {
+  processAlive(pid: number): boolean;
+  parentPid(pid: number): number | undefined;
+}
+
+/** A handler's answer when the reply will come later through the thread's sink. */
+export const PENDING = Symbol('pending');
+
+/** The requests the kernel answers (hello, status and shutdown belong to the broker). */
+export type KernelRequest = Exclude<RequestName, 'hello' | 'status' | 'shutdown'>;
+
+export interface RequestContext {
+  readonly kernel: Kernel;
+  readonly thread: Thread;
+  readonly process: ClientProcess;
+  readonly requestId: number;
+}
+
+export type Handler<K extends KernelRequest> = (ctx: RequestContext, req: RequestOf<K>) => ReplyOf<K> | typeof PENDING;
+export type Handlers = { [K in KernelRequest]: Handler<K> };
+
+const coreHandlers = {
+  ping: () => ({}),
+  closeHandle(ctx, { handle }) {
+    ctx.kernel.closeHandle(ctx.process, handle);
+    return {};
+  },
+  queryObject(ctx, { handle }) {
+    const obj = ctx.process.handles.get(handle, 0);
+    ctx.process.handles.get(handle, obj.type.queryRight);
+    return { info: describeObject(obj, ctx.thread) };
+  },
+  listObjects(ctx, { type }) {
+    const objects: ObjectInfo[] = [];
+    for (const obj of ctx.kernel.objects.values()) {
+      if (type === undefined || obj.type.name === type) objects.push(describeObject(obj));
+    }
+    return { objects };
+  },
+} satisfies Partial<Handlers>;
+
+/** The handler table; a request without a handler is a compile error here. */
+const handlers: Handlers = {
+  ...coreHandlers,
+  ...waitHandlers,
+  ...mutexHandlers,
+  ...semaphoreHandlers,
+  ...eventHandlers,
+  ...timerHandlers,
+  ...processHandlers,
+};
+
+export class Kernel {
+  readonly namespace = new Namespace();
+  readonly processes = new Map<number, ClientProcess>();
+  readonly objects = new Map<number, KernelObject>();
+  readonly deadlines = new Deadlines();
+  /** Process objects by pid: one object per OS process, as on Windows. */
+  readonly processObjects = new Map<number, ProcessObject>();
+  readonly waits: WaitEngine;
+  threadCount = 0;
+  handleCount = 0;
+
+  constructor(
+    readonly clock: Clock,
+    readonly host: Host,
+  ) {
+    this.waits = new WaitEngine({
+      deadlines: this.deadlines,
+      now: () => this.clock.now(),
+      ref: (o) => this.ref(o),
+      unref: (o) => this.unref(o),
+    });
+  }
+
+  /** A new thread (connection) of process `pid`. */
+  connect(pid: number, sink: CompletionSink, agent = ''): Thread {
+    let process = this.processes.get(pid);
+    if (process === undefined) {
+      process = new ClientProcess(pid);
+      this.processes.set(pid, process);
+    }
+    const thread = new Thread(process, sink, agent);
+    process.threads.add(thread);
+    this.threadCount++;
+    return thread;
+  }
+
+  /**
+   * A thread is gone (its connection closed, however it closed): its waits vanish, the
+   * mutexes it owns are abandoned, and with its process's last thread the handles close.
+   */
+  disconnect(thread: Thread): void {
+    if (!thread.alive) return;
+    thread.alive = false;
+    this.threadCount--;
+    this.waits.dropAll(thread);
+    abandonOwned(this, thread);
+    const process = thread.process;
+    process.threads.delete(thread);
+    if (process.threads.size > 0) return;
+    this.processes.delete(process.pid);
+    for (const obj of process.handles.clear()) this.dropHandle(obj);
+    processExitNoticed(this, process.pid);
+  }
+
+  /** Run one request. Throws StatusError for a failed request. */
+  dispatch<K extends KernelRequest>(thread: Thread, requestId: number, name: K, body: RequestOf<K>): ReplyOf<K> | typeof PENDING {
+    check(thread.alive, 'ERROR_INVALID_HANDLE', 'thread has ended');
+    const handler = handlers[name] as Handler<K> | undefined;
+    if (handler === undefined) throw new StatusError('ERROR_INVALID_FUNCTION', `no handler for ${String(name)}`);
+    return handler({ kernel: this, thread, process: thread.process, requestId }, body);
+  }
+
+  /** Fire every deadline that is due. */
+  tick(): void {
+    this.deadlines.fireDue(this.clock.now());
+  }
+
+  /** When `tick` next has work, on the kernel clock. */
+  nextDeadline(): number | undefined {
+    return this.deadlines.next();
+  }
+
+  /**
+   * Create a named or unnamed object of `type`, or open the existing one of that name
+   * (`existed`; the creation parameters are then ignored, as on Windows).
+   */
+  createObject<O extends KernelObject>(
+    ctx: RequestContext,
+    type: ObjectType<O>,
+    name: string | undefined,
+    desiredAccess: number,
+    make: () => O,
+  ): { handle: number; objectId: number; existed: boolean; object: O } {
+    const key = name === undefined ? undefined : objectNameKey(name);
+    const access = grantedAccess(desiredAccess, type.access);
+    const existing = key === undefined ? undefined : this.namespace.get(key);
+    if (existing !== undefined) {
+      check(existing.type === type, 'ERROR_INVALID_HANDLE', `${name} is a ${existing.type.name}`);
+      const handle = this.addHandle(ctx.process, existing, access);
+      return { handle, objectId: existing.id, existed: true, object: existing as O };
+    }
+    check(this.objects.size < MAX_OBJECTS, 'ERROR_NOT_ENOUGH_QUOTA', 'too many objects');
+    const obj = make();
+    const handle = this.addHandle(ctx.process, obj, access);
+    if (key !== undefined) this.namespace.insert(key, obj);
+    this.objects.set(obj.id, obj);
+    return { handle, objectId: obj.id, existed: false, object: obj };
+  }
+
+  /** Open the object called `name`, which must be of `type`. */
+  openObject(ctx: RequestContext, type: ObjectType, name: string, desiredAccess: number): { handle: number; objectId: number } {
+    check(typeof name === 'string', 'ERROR_INVALID_PARAMETER', 'open needs a name');
+    const key = objectNameKey(name);
+    const obj = this.namespace.get(key);
+    check(obj !== undefined, 'ERROR_FILE_NOT_FOUND', name);
+    check(obj.type === type, 'ERROR_INVALID_HANDLE', `${name} is a ${obj.type.name}`);
+    const access = grantedAccess(desiredAccess, type.access);
+    check(access !== 0, 'ERROR_ACCESS_DENIED', 'no access requested');
+    return { handle: this.addHandle(ctx.process, obj, access), objectId: obj.id };
+  }
+
+  /** Register an object that has no name and may already exist (process objects). */
+  adopt(obj: KernelObject): void {
+    check(this.objects.size < MAX_OBJECTS, 'ERROR_NOT_ENOUGH_QUOTA', 'too many objects');
+    this.objects.set(obj.id, obj);
+  }
+
+  addHandle(process: ClientProcess, obj: KernelObject, access: number): number {
+    const handle = process.handles.add(obj, access);
+    obj.handleCount++;
+    this.handleCount++;
+    this.ref(obj);
+    return handle;
+  }
+
+  closeHandle(process: ClientProcess, handle: number): void {
+    this.dropHandle(process.handles.remove(handle));
+  }
+
+  private dropHandle(obj: KernelObject): void {
+    obj.handleCount--;
+    this.handleCount--;
+    this.unref(obj);
+  }
+
+  ref(obj: KernelObject): void {
+    obj.refs++;
+  }
+
+  /** Drop a reference; the last one destroys the object and frees its name. */
+  unref(obj: KernelObject): void {
+    if (--obj.refs > 0) return;
+    this.namespace.remove(obj);
+    this.objects.delete(obj.id);
+    obj.type.destroy(obj, this);
+  }
+}

@@ -1,0 +1,29 @@
+/** The wait requests: wait one / any / all, SignalObjectAndWait, cancellation. */
+import { check } from '../errors.ts';
+import { Access } from './access.ts';
+import { PENDING, type Handlers } from './kernel.ts';
+import { checkTimeout } from './wait.ts';
+
+export const waitHandlers = {
+  wait(ctx, { handles, all, timeoutMs }) {
+    checkTimeout(timeoutMs);
+    check(handles.length > 0, 'ERROR_INVALID_PARAMETER', 'wait on no objects');
+    const objects = handles.map((h) => ctx.process.handles.get(h, Access.SYNCHRONIZE));
+    return ctx.kernel.waits.begin(ctx.thread, ctx.requestId, 'wait', objects, all, timeoutMs) ?? PENDING;
+  },
+
+  signalAndWait(ctx, { signal, waitOn, timeoutMs }) {
+    checkTimeout(timeoutMs);
+    const target = ctx.process.handles.get(signal, 0);
+    check(target.type.signal !== undefined, 'ERROR_INVALID_HANDLE', `a ${target.type.name} cannot be signaled`);
+    ctx.process.handles.get(signal, target.type.signalRight ?? 0);
+    const object = ctx.process.handles.get(waitOn, Access.SYNCHRONIZE);
+    // The signal fails before any wait begins (a full semaphore, a mutex not owned).
+    target.type.signal(target, ctx.thread, ctx.kernel);
+    return ctx.kernel.waits.begin(ctx.thread, ctx.requestId, 'signalAndWait', [object], false, timeoutMs) ?? PENDING;
+  },
+
+  cancel(ctx, { requestId }) {
+    return { cancelled: ctx.kernel.waits.cancel(ctx.thread, requestId) };
+  },
+} satisfies Partial<Handlers>;
