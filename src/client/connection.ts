@@ -122,6 +122,13 @@ export class Connection {
     };
   }
 
+  /** Resolves when the connection has closed, keeping the process alive until then. */
+  async waitClosed(): Promise<void> {
+    if (this.isClosed) return;
+    this.transport.setKeepAlive(true);
+    await this.closed;
+  }
+
   /** Close the connection: this thread ends, its owned mutexes are abandoned. */
   close(): void {
     this.transport.close();
@@ -192,4 +199,25 @@ export function defaultConnection(): Promise<Connection> {
 /** Use `c` as this agent's default connection (tests, embedding). */
 export function setDefaultConnection(c: Connection | undefined): void {
   defaultConn = c === undefined ? undefined : Promise.resolve(c);
+}
+
+/** The running object manager's status; ERROR_SERVICE_NOT_ACTIVE when none answers. */
+export async function brokerStatus(socketPath?: string): Promise<import('../protocol/schema.ts').BrokerStatus> {
+  const c = await connect({ socketPath, autoStart: false });
+  try {
+    return (await c.request('status', {})).status;
+  } finally {
+    c.close();
+  }
+}
+
+/** Ask the running object manager to stop (its clients' connections close, their mutexes are abandoned). */
+export async function stopBroker(socketPath?: string): Promise<void> {
+  const c = await connect({ socketPath, autoStart: false });
+  try {
+    await c.request('shutdown', {});
+    await c.waitClosed();
+  } finally {
+    c.close();
+  }
 }

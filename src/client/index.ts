@@ -5,7 +5,8 @@
 export { IpcError, Win32, Errno, type StatusCode, type Win32Code, type ErrnoCode } from '../errors.ts';
 export { Access } from '../protocol/access.ts';
 export type { ObjectInfo, BrokerStatus, WaitStatus } from '../protocol/schema.ts';
-export { Connection, connect, defaultConnection, type ConnectOptions } from './connection.ts';
+export { Connection, connect, defaultConnection, brokerStatus, stopBroker, type ConnectOptions } from './connection.ts';
+export { serveForeground, type ServeOptions } from './launch.ts';
 export { KernelHandle, type HandleOptions } from './handle.ts';
 export { waitAny, waitAll, signalAndWait, type Waitable, type WaitOptions } from './wait.ts';
 export { Mutex, type MutexLock } from './mutex.ts';

@@ -96,3 +96,45 @@ export async function ensureBroker(socket: string): Promise<Transport> {
     delay = Math.min(delay * 2, 50);
   }
 }
+
+export interface ServeOptions {
+  socketPath: string;
+  trace?: boolean;
+  /** Exit after this long idle (no clients, no objects); default never. */
+  lingerMs?: number;
+  /** Each line the object manager prints on stdout (its banner and trace lines). */
+  onLine?: (line: string) => void;
+}
+
+/**
+ * Run the object manager in the foreground as a child of this process, its stderr shared,
+ * its stdout lines handed to `onLine`. SIGINT and SIGTERM to this process stop it. Resolves
+ * with its exit code (3: another object manager already serves the socket).
+ */
+export function serveForeground(opts: ServeOptions): Promise<number> {
+  const { command, args } = brokerCommand();
+  const extra = [...(opts.trace ? ['--trace'] : []), ...(opts.lingerMs !== undefined ? ['--linger', String(opts.lingerMs)] : [])];
+  const child = spawn(command, [...args, '--socket', opts.socketPath, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      (opts.onLine ?? ((l: string) => process.stdout.write(`${l}\n`)))(line);
+    }
+  });
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+}

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/daemon.ts';
+
+// The command as a user runs it: the built binary (npm test builds first).
+const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const run = promisify(execFile);
+const dir = tempDir();
+const socket = path.join(dir, 'cli.sock');
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function ntipc(...args: string[]) {
+  return run(process.execPath, [bin, '--socket', socket, ...args]).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+test('serve prints where it listens and how to try it; status reports it; stop ends it', async () => {
+  const serve = spawn(process.execPath, [bin, '--socket', socket, 'serve', '--trace'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  await new Promise<void>((resolve) =>
+    serve.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('Stop with')) resolve();
+    }),
+  );
+  assert.match(out, new RegExp(`listening on ${socket.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.match(out, /Try it/);
+
+  const status = await ntipc('status', '--json');
+  assert.equal(status.code, 0);
+  const s = JSON.parse(status.stdout) as { socketPath: string; objects: number };
+  assert.equal(s.socketPath, socket);
+  assert.equal(s.objects, 0);
+
+  const exited = once(serve, 'close');
+  assert.equal((await ntipc('stop')).code, 0);
+  const [code] = await exited;
+  assert.equal(code, 0);
+  // --trace printed the status request and its reply through the schema.
+  assert.match(out, /> #\d+ status/);
+  assert.match(out, /< #\d+ status = status=/);
+});
+
+test('status with no object manager fails with one clear line and exit code 1', async () => {
+  const r = await ntipc('status');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /no object manager serves/);
+});
+
+test('an unknown command is a usage error, exit code 2', async () => {
+  const r = await ntipc('frobnicate');
+  assert.equal(r.code, 2);
+});
