@@ -41,6 +41,8 @@ export const mutexType: ObjectType<MutexObject> = {
     abandoned: m.abandoned,
   }),
   signal: (m, thread, kernel) => void releaseMutex(kernel, m, thread),
+  // Ownership holds no reference: the last handle closed destroys an owned mutex too.
+  destroy: (m) => void m.owner?.owned.delete(m),
   // ReleaseMutex needs no right beyond the handle itself (a Windows quirk kept).
   signalRight: 0,
 };
