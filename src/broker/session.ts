@@ -69,8 +69,15 @@ export class Session implements CompletionSink {
       this.transport.close();
       return;
     }
-    // The OS's word on who is calling wins over the client's own.
+    // The OS's word on who is calling wins over the client's own; only our own user (or
+    // root) may use this object manager, whatever the directory's mode says.
     const peer = this.transport.peer;
+    const uid = process.getuid?.();
+    if (peer !== undefined && uid !== undefined && peer.uid !== uid && peer.uid !== 0) {
+      this.fail(frame.requestId, 'hello', 'ERROR_ACCESS_DENIED', `uid ${peer.uid} may not use this object manager`);
+      this.transport.close();
+      return;
+    }
     const realPid = peer?.pid ?? pid;
     this.thread = this.broker.kernel.connect(realPid, this, agent);
     this.label = `${realPid}.${this.thread.id}`;

@@ -21,6 +21,9 @@ import type { Thread } from './process.ts';
 /** WaitForMultipleObjects' limit. */
 export const MAXIMUM_WAIT_OBJECTS = 64;
 
+/** Most waits one thread may have pending at once (a bound on what a client can make us hold). */
+export const MAX_WAITS_PER_THREAD = 1 << 16;
+
 export interface WaitResult {
   status: number;
   index: number;
@@ -100,6 +103,7 @@ export class WaitEngine {
       return now;
     }
     if (timeoutMs === 0) return result('timeout', -1);
+    check(thread.waits.size < MAX_WAITS_PER_THREAD, 'ERROR_NOT_ENOUGH_QUOTA', 'too many pending waits in this thread');
 
     const block = new WaitBlock(thread, requestId, request, objects, all);
     for (const o of new Set(objects)) {
