@@ -99,11 +99,18 @@ export class Connection {
     if (this.isClosed) {
       return { id, reply: Promise.reject(new IpcError('ERROR_CONNECTION_ABORTED', name, undefined, 'connection closed')) };
     }
+    let frame: Buffer;
+    try {
+      frame = encodeRequest(id, name, body);
+    } catch (e) {
+      // A value the wire cannot carry (wrong type, too large): refused here, nothing sent.
+      return { id, reply: Promise.reject(new IpcError('ERROR_INVALID_PARAMETER', name, undefined, (e as Error).message)) };
+    }
     const reply = new Promise<ReplyOf<K>>((resolve, reject) => {
       this.pending.set(id, { name, resolve: resolve as (b: unknown) => void, reject });
     });
     if (this.pending.size === 1) this.transport.setKeepAlive(true);
-    this.transport.send(encodeRequest(id, name, body));
+    this.transport.send(frame);
     return { id, reply };
   }
 

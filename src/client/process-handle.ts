@@ -1,6 +1,6 @@
 /**
  * A process as a waitable object: signaled when it exits. `spawn` starts a child and knows
- * its exit code; `open(pid)` waits on any process of this user (its exit code is not
+ * its exit code; `open(pid)` waits on any process visible in /proc (its exit code is not
  * knowable on Linux unless its parent reports it).
  */
 import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
@@ -58,6 +58,7 @@ export class ProcessHandle extends KernelHandle {
 
   /** OpenProcess: a handle to process `pid`. No such process: ERROR_INVALID_PARAMETER. */
   static async open(pid: number, opts: HandleOptions = {}): Promise<ProcessHandle> {
+    if (!Number.isInteger(pid) || pid <= 0 || pid > 0x7fff_ffff) throw new IpcError('ERROR_INVALID_PARAMETER', 'OpenProcess', undefined, `bad pid ${pid}`);
     const c = await connectionOf(opts);
     const r = await c.request('openProcess', { pid, child: false, access: opts.access ?? Access.MAXIMUM_ALLOWED });
     return new ProcessHandle(c, r.handle, r.objectId, pid);
@@ -65,7 +66,8 @@ export class ProcessHandle extends KernelHandle {
 
   override async wait(timeoutMs = Infinity, opts?: WaitOptions): Promise<WaitStatus> {
     const status = await super.wait(timeoutMs, opts);
-    if (status !== 'timeout' && this.knownExitCode === null) await this.refresh();
+    // The exit code is a bonus: a handle without the query right still waits fine.
+    if (status !== 'timeout' && this.knownExitCode === null) await this.refresh().catch(() => null);
     return status;
   }
 

@@ -5,7 +5,7 @@
 import { IpcError } from '../errors.ts';
 import { WaitStatusCode, type WaitStatus } from '../protocol/schema.ts';
 import type { Connection } from './connection.ts';
-import type { KernelHandle } from './handle.ts';
+import { KernelHandle } from './handle.ts';
 
 export type { WaitStatus };
 
@@ -51,8 +51,15 @@ export async function runWait(
   }
 }
 
+/** WaitForMultipleObjects' limit. */
+export const MAXIMUM_WAIT_OBJECTS = 64;
+
 function handlesOf(objs: readonly KernelHandle[], syscall: string): { connection: Connection; handles: number[] } {
   if (!Array.isArray(objs) || objs.length === 0) throw new IpcError('ERROR_INVALID_PARAMETER', syscall, undefined, 'no objects to wait on');
+  if (objs.length > MAXIMUM_WAIT_OBJECTS) {
+    throw new IpcError('ERROR_INVALID_PARAMETER', syscall, undefined, `at most ${MAXIMUM_WAIT_OBJECTS} objects, not ${objs.length}`);
+  }
+  if (!objs.every((o) => o instanceof KernelHandle)) throw new IpcError('ERROR_INVALID_HANDLE', syscall, undefined, 'not an ntipc object');
   return { connection: objs[0]!.connection, handles: objs.map((o) => o.handle) };
 }
 

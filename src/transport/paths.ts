@@ -44,19 +44,21 @@ function shorten(p: string): string {
 }
 
 /**
- * Make the directory that holds `socket` if need be, private to this user, and refuse one
- * that is a link, another user's, or open to others.
+ * Make the directory that holds `socket` if need be, private to this user (0700). A
+ * directory of ntipc's own naming (`ntipc…`) that is a link, another user's, or open to
+ * others is refused or tightened; a directory the user named through NTIPC_SOCKET that
+ * already exists is left as it is (the socket file itself is made 0600).
  */
 export function ensurePrivateDir(socket: string): void {
   const dir = path.dirname(socket);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const created = fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ours = created !== undefined || path.basename(dir).startsWith('ntipc');
+  if (!ours) return;
   const st = fs.lstatSync(dir);
   if (!st.isDirectory()) throw new IpcError('ERROR_ACCESS_DENIED', 'mkdir', dir, 'not a directory');
   if (st.uid !== uid()) throw new IpcError('ERROR_ACCESS_DENIED', 'mkdir', dir, 'owned by another user');
-  if ((st.mode & 0o077) !== 0) {
-    // A directory we made ourselves under a permissive umask, or an old one: tighten it.
-    fs.chmodSync(dir, 0o700);
-  }
+  // Made under a permissive umask, or left open by someone: tighten it.
+  if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
 }
 
 /**

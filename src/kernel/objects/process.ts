@@ -83,11 +83,17 @@ export const processHandlers = {
     check(granted !== 0, 'ERROR_ACCESS_DENIED', 'no access requested');
     let p = ctx.kernel.processObjects.get(pid);
     if (child) {
-      check(ctx.kernel.host.parentPid(pid) === ctx.process.pid || p?.reporter === ctx.process.pid, 'ERROR_ACCESS_DENIED', `${pid} is not a child of ${ctx.process.pid}`);
+      const parent = ctx.kernel.host.parentPid(pid);
+      // Gone already (parent undefined): only its parent could have known its pid so soon.
+      check(parent === undefined || parent === ctx.process.pid || p?.reporter === ctx.process.pid, 'ERROR_ACCESS_DENIED', `${pid} is not a child of ${ctx.process.pid}`);
     }
     if (p === undefined) {
-      check(ctx.kernel.host.processAlive(pid), 'ERROR_INVALID_PARAMETER', `no process ${pid}`);
+      const alive = ctx.kernel.host.processAlive(pid);
+      // A child may exit (and be reaped by its parent) before its parent's open arrives:
+      // it is registered as exited, and the parent reports its exit code.
+      check(alive || child, 'ERROR_INVALID_PARAMETER', `no process ${pid}`);
       p = new ProcessObject(pid, child ? ctx.process.pid : null);
+      p.exited = !alive;
       ctx.kernel.adopt(p);
       ctx.kernel.processObjects.set(pid, p);
     } else if (child && p.reporter === null) {
