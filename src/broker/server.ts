@@ -28,6 +28,9 @@ export interface BrokerOptions {
   host?: Host;
 }
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_DELAY = 0x7fff_ffff;
+
 /** How often watched pids that are not clients are looked at. */
 const PROCESS_POLL_MS = 50;
 
@@ -138,7 +141,8 @@ export class Broker {
     this.deadlineTimer = undefined;
     this.deadlineAt = next;
     if (next === undefined) return;
-    const delay = Math.max(0, Math.ceil(next - this.kernel.clock.now()));
+    // setTimeout turns a delay past 2^31-1 ms into 1 ms; wake early and re-arm instead.
+    const delay = Math.min(MAX_TIMER_DELAY, Math.max(0, Math.ceil(next - this.kernel.clock.now())));
     this.deadlineTimer = setTimeout(() => {
       this.deadlineTimer = undefined;
       this.deadlineAt = undefined;

@@ -213,6 +213,9 @@ export class Kernel {
   private dropHandle(obj: KernelObject): void {
     obj.handleCount--;
     this.handleCount--;
+    // The name goes with the last handle, as on Windows, even if a pending wait keeps the
+    // object itself alive: a later create makes a new object, a later open finds nothing.
+    if (obj.handleCount === 0) this.namespace.remove(obj);
     this.unref(obj);
   }
 

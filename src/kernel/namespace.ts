@@ -1,6 +1,6 @@
 /**
- * The object namespace: name → object, one namespace for every type. A name lives as
- * long as its object; the object lives while any handle or pending wait refers to it.
+ * The object namespace: name → object, one namespace for every type. A name lives while
+ * its object has an open handle; the object lives while any handle or pending wait refers to it.
  */
 import { check } from '../errors.ts';
 import type { KernelObject } from './object.ts';

@@ -75,8 +75,9 @@ function field<T>(kind: string, write: (w: Writer, v: T) => void, read: (r: Read
 }
 
 function readString(r: Reader): string {
+  const bytes = r.bytes();
   try {
-    return text.decode(r.bytes());
+    return text.decode(bytes);
   } catch {
     throw new ProtocolError('string field is not valid UTF-8');
   }

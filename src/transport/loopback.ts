@@ -10,6 +10,7 @@ class LoopbackEnd implements Transport {
   onClose: (error?: Error) => void = () => {};
   other!: LoopbackEnd;
   closed = false;
+  private keepAlive: NodeJS.Timeout | undefined;
   constructor(readonly peer: PeerCredentials | undefined) {}
 
   send(frame: Buffer): void {
@@ -23,16 +24,28 @@ class LoopbackEnd implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.setKeepAlive(false);
     queueMicrotask(() => {
       this.onClose();
       if (!this.other.closed) {
         this.other.closed = true;
+        this.other.setKeepAlive(false);
         this.other.onClose();
       }
     });
   }
 
-  setKeepAlive(): void {}
+  /**
+   * No socket holds the event loop open here, and the broker's timers do not either: while
+   * a client has requests in flight (a timed wait), an idle timer stands in for the socket.
+   */
+  setKeepAlive(on: boolean): void {
+    if (on && this.keepAlive === undefined && !this.closed) this.keepAlive = setInterval(() => {}, 0x7fff_ffff);
+    else if (!on && this.keepAlive !== undefined) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
+    }
+  }
 }
 
 /** A listener whose `connect` yields the client end of a new pair; the pid is the caller's to choose. */

@@ -41,7 +41,11 @@ export const timerType: ObjectType<TimerObject> = {
     periodMs: t.periodMs,
     expirations: t.expirations,
   }),
-  destroy: (t) => disarm(t),
+  destroy: (t) => {
+    // Its last waiter may be the one an expiry just released: no re-arming after that.
+    t.periodMs = 0;
+    disarm(t);
+  },
 };
 
 function disarm(t: TimerObject): void {
@@ -67,8 +71,12 @@ function expire(kernel: Kernel, t: TimerObject): void {
   t.due = null;
   kernel.waits.signaled(t);
   // A period re-arms from the due time, so expiries do not drift; if the kernel fell more
-  // than a period behind, the missed expiries collapse into one at once.
-  if (t.periodMs > 0) arm(kernel, t, Math.max(due + t.periodMs, kernel.clock.now()));
+  // than a period behind, the missed expiries collapse into this one (Windows signals a
+  // late periodic timer once), and the next is the first period boundary still ahead.
+  if (t.periodMs > 0) {
+    const periods = Math.floor((kernel.clock.now() - due) / t.periodMs) + 1;
+    arm(kernel, t, due + Math.max(1, periods) * t.periodMs);
+  }
 }
 
 export const timerHandlers = {
@@ -81,7 +89,8 @@ export const timerHandlers = {
   setTimer(ctx, { handle, due, absolute, periodMs }) {
     const t = ctx.process.handles.get(handle, Access.MODIFY_STATE, timerType);
     check(Number.isFinite(due) && (absolute || due >= 0), 'ERROR_INVALID_PARAMETER', `bad due time ${due}`);
-    check(Number.isFinite(periodMs) && periodMs >= 0, 'ERROR_INVALID_PARAMETER', `bad period ${periodMs}`);
+    // Windows periods are whole milliseconds; a shorter one would re-expire without end.
+    check(Number.isFinite(periodMs) && (periodMs === 0 || periodMs >= 1), 'ERROR_INVALID_PARAMETER', `bad period ${periodMs}`);
     const clock = ctx.kernel.clock;
     const wasSignaled = t.signaled;
     disarm(t);
