@@ -122,12 +122,9 @@ export class Broker {
   /** After every request or disconnect: re-arm the deadline timer and the process poll. */
   afterRequest(): void {
     this.scheduleDeadline();
-    const watching = watchingProcesses(this.kernel);
+    const watching = this.kernel.processObjects.size > 0 && watchingProcesses(this.kernel);
     if (watching && !this.pollTimer) {
-      this.pollTimer = setInterval(() => {
-        pollProcesses(this.kernel);
-        this.afterRequest();
-      }, PROCESS_POLL_MS).unref();
+      this.pollTimer = setInterval(() => this.guarded('process poll', () => pollProcesses(this.kernel)), PROCESS_POLL_MS).unref();
     } else if (!watching && this.pollTimer) {
       clearInterval(this.pollTimer);
       this.pollTimer = undefined;
@@ -146,9 +143,18 @@ export class Broker {
     this.deadlineTimer = setTimeout(() => {
       this.deadlineTimer = undefined;
       this.deadlineAt = undefined;
-      this.kernel.tick();
-      this.afterRequest();
+      this.guarded('deadline', () => this.kernel.tick());
     }, delay).unref();
+  }
+
+  /** Run kernel work outside a request: an unexpected exception is logged, never fatal. */
+  private guarded(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (e) {
+      this.log(`internal error in ${what}: ${(e as Error).stack ?? e}`);
+    }
+    this.afterRequest();
   }
 
   private maybeLinger(): void {

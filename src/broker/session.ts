@@ -26,7 +26,14 @@ export class Session implements CompletionSink {
   }
 
   reply<K extends RequestName>(requestId: number, name: K, reply: ReplyOf<K>): void {
-    const frame = encodeReply(requestId, name, reply);
+    let frame: Buffer;
+    try {
+      frame = encodeReply(requestId, name, reply);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.fail(requestId, name, 'ERROR_INSUFFICIENT_BUFFER', e.message);
+      return;
+    }
     this.trace(frame);
     this.transport.send(frame);
   }

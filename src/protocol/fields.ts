@@ -104,7 +104,11 @@ export const f = {
       w.u8(v === undefined ? 0 : 1);
       if (v !== undefined) w.bytes(Buffer.from(v, 'utf8'));
     },
-    (r) => (r.u8() === 0 ? undefined : readString(r)),
+    (r) => {
+      const present = r.u8();
+      if (present > 1) throw new ProtocolError(`bad presence flag ${present}`);
+      return present === 0 ? undefined : readString(r);
+    },
   ),
   bytes: field<Uint8Array>('bytes', (w, v) => w.bytes(v), (r) => r.bytes()),
   u32list: field<number[]>(

@@ -40,27 +40,38 @@ class SocketTransport implements Transport {
     });
   }
 
+  /**
+   * The first frame of a turn of the event loop is written at once (a ping-pong pays no
+   * batching delay); frames that follow it in the same turn are joined into one write.
+   */
   send(frame: Buffer): void {
     if (this.closed) return;
-    // Frames sent in one turn of the event loop leave in one write (writev).
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
+    if (!this.writtenThisTurn) {
+      this.writtenThisTurn = true;
+      process.nextTick(this.flush);
+      this.socket.write(frame);
+      return;
     }
-    this.socket.write(frame);
+    this.batch.push(frame);
   }
 
-  private corked = false;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
+  private writtenThisTurn = false;
+  private batch: Buffer[] = [];
+  private readonly flush = (): void => {
+    this.writtenThisTurn = false;
+    if (this.batch.length === 0) return;
+    const frames = this.batch;
+    this.batch = [];
+    this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   };
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.destroy();
+    // Frames sent in this turn (a last reply, an error before closing) go out first; then
+    // the socket closes whatever the peer does.
+    this.flush();
+    this.socket.destroySoon();
   }
 
   setKeepAlive(on: boolean): void {
