@@ -1,25 +1,41 @@
-/** A min-heap of deadlines on the injected clock; cancelled entries are skipped lazily. */
+/**
+ * A min-heap of deadlines on the injected clock. A cancelled deadline stays in the heap
+ * until it surfaces or until cancelled ones are the majority, when the heap is rebuilt:
+ * waits that end long before their timeouts cannot make it grow without bound.
+ */
 export interface Deadline {
   readonly at: number;
+  readonly seq: number;
   readonly fire: () => void;
   cancelled: boolean;
 }
 
+/** Below this many cancelled entries the heap is never rebuilt. */
+const COMPACT_MIN = 64;
+
 export class Deadlines {
   private heap: Deadline[] = [];
   private seq = 0;
-  private readonly order = new WeakMap<Deadline, number>();
+  private cancelledInHeap = 0;
 
+  /** Live deadlines. */
   get size(): number {
-    return this.heap.length;
+    return this.heap.length - this.cancelledInHeap;
   }
 
   add(at: number, fire: () => void): Deadline {
-    const d: Deadline = { at, fire, cancelled: false };
-    this.order.set(d, this.seq++);
+    const d: Deadline = { at, seq: this.seq++, fire, cancelled: false };
     this.heap.push(d);
     this.up(this.heap.length - 1);
     return d;
+  }
+
+  /** Cancel a deadline (again: no effect; fired: no effect). */
+  cancel(d: Deadline | undefined): void {
+    if (d === undefined || d.cancelled) return;
+    d.cancelled = true;
+    this.cancelledInHeap++;
+    if (this.cancelledInHeap > COMPACT_MIN && this.cancelledInHeap * 2 > this.heap.length) this.compact();
   }
 
   /** The earliest live deadline, or undefined. */
@@ -41,11 +57,20 @@ export class Deadlines {
   }
 
   private dropCancelled(): void {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) {
+      this.pop();
+      this.cancelledInHeap--;
+    }
+  }
+
+  private compact(): void {
+    this.heap = this.heap.filter((d) => !d.cancelled);
+    this.cancelledInHeap = 0;
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
 
   private less(a: Deadline, b: Deadline): boolean {
-    return a.at < b.at || (a.at === b.at && this.order.get(a)! < this.order.get(b)!);
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
   }
 
   private pop(): void {

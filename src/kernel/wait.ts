@@ -47,6 +47,11 @@ export function checkTimeout(timeoutMs: number): void {
   check(typeof timeoutMs === 'number' && !Number.isNaN(timeoutMs) && timeoutMs >= 0, 'ERROR_INVALID_PARAMETER', `bad timeout ${timeoutMs}`);
 }
 
+/** The objects without repeats, in order (a wait-any may name one object twice). */
+function distinct(objects: readonly KernelObject[]): readonly KernelObject[] {
+  return objects.length === 1 ? objects : [...new Set(objects)];
+}
+
 function result(status: WaitStatus, index: number): WaitResult {
   return { status: WaitStatusCode[status], index };
 }
@@ -95,7 +100,7 @@ export class WaitEngine {
   ): WaitResult | undefined {
     checkTimeout(timeoutMs);
     check(objects.length > 0 && objects.length <= MAXIMUM_WAIT_OBJECTS, 'ERROR_INVALID_PARAMETER', `wait on ${objects.length} objects`);
-    if (all) check(new Set(objects).size === objects.length, 'ERROR_INVALID_PARAMETER', 'the same object twice in a wait-all');
+    if (all) check(distinct(objects).length === objects.length, 'ERROR_INVALID_PARAMETER', 'the same object twice in a wait-all');
     check(!thread.waits.has(requestId), 'ERROR_INVALID_PARAMETER', `request id ${requestId} already waiting`);
     const now = trySatisfy(objects, all, thread);
     if (now !== undefined) {
@@ -106,7 +111,7 @@ export class WaitEngine {
     check(thread.waits.size < MAX_WAITS_PER_THREAD, 'ERROR_NOT_ENOUGH_QUOTA', 'too many pending waits in this thread');
 
     const block = new WaitBlock(thread, requestId, request, objects, all);
-    for (const o of new Set(objects)) {
+    for (const o of distinct(objects)) {
       o.waiters.push(block);
       this.host.ref(o);
     }
@@ -176,9 +181,9 @@ export class WaitEngine {
     if (block.done) throw new StatusError('ERROR_INVALID_FUNCTION', 'wait block finished twice');
     block.done = true;
     this.pending--;
-    block.deadline && (block.deadline.cancelled = true);
+    this.host.deadlines.cancel(block.deadline);
     block.thread.waits.delete(block.requestId);
-    for (const o of new Set(block.objects)) {
+    for (const o of distinct(block.objects)) {
       const at = o.waiters.indexOf(block);
       if (at >= 0) o.waiters.splice(at, 1);
       this.host.unref(o);

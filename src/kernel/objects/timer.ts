@@ -41,15 +41,15 @@ export const timerType: ObjectType<TimerObject> = {
     periodMs: t.periodMs,
     expirations: t.expirations,
   }),
-  destroy: (t) => {
+  destroy: (t, kernel) => {
     // Its last waiter may be the one an expiry just released: no re-arming after that.
     t.periodMs = 0;
-    disarm(t);
+    disarm(kernel, t);
   },
 };
 
-function disarm(t: TimerObject): void {
-  if (t.deadline) t.deadline.cancelled = true;
+function disarm(kernel: Kernel, t: TimerObject): void {
+  kernel.deadlines.cancel(t.deadline);
   t.deadline = undefined;
   t.due = null;
 }
@@ -93,7 +93,7 @@ export const timerHandlers = {
     check(Number.isFinite(periodMs) && (periodMs === 0 || periodMs >= 1), 'ERROR_INVALID_PARAMETER', `bad period ${periodMs}`);
     const clock = ctx.kernel.clock;
     const wasSignaled = t.signaled;
-    disarm(t);
+    disarm(ctx.kernel, t);
     t.signaled = false;
     t.periodMs = periodMs;
     arm(ctx.kernel, t, absolute ? clock.now() + (due - clock.wallNow()) : clock.now() + due);
@@ -101,7 +101,7 @@ export const timerHandlers = {
   },
   cancelTimer(ctx, { handle }) {
     const t = ctx.process.handles.get(handle, Access.MODIFY_STATE, timerType);
-    disarm(t);
+    disarm(ctx.kernel, t);
     return { wasSignaled: t.signaled };
   },
 } satisfies Partial<Handlers>;
