@@ -105,20 +105,21 @@ export const requestNames = new Map<number, RequestName>(
 );
 
 /**
- * The protocol version: a hash of every request's number, name and field kinds, so that a
- * change to any message changes the version and a mismatched peer is refused at hello.
+ * The version of a schema: a hash of every request's number, name and field kinds, so that
+ * a change to any message changes the version and a mismatched peer is refused at hello.
  */
-export const PROTOCOL_VERSION = (() => {
-  const text = Object.entries(requests)
-    .map(([name, s]) => {
-      const kinds = (fs: Fields) => Object.entries(fs).map(([k, v]) => `${k}:${v.kind}`).join(',');
-      return `${s.id}=${name}(${kinds(s.request)})->(${kinds(s.reply)})`;
-    })
+export function schemaVersion(schema: Record<string, { id: number; request: Fields; reply: Fields }>): number {
+  const kinds = (fs: Fields) => Object.entries(fs).map(([k, v]) => `${k}:${v.kind}`).join(',');
+  const text = Object.entries(schema)
+    .map(([name, s]) => `${s.id}=${name}(${kinds(s.request)})->(${kinds(s.reply)})`)
     .join(';');
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5; // FNV-1a
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h;
-})();
+}
+
+/** The protocol version both sides check at hello. */
+export const PROTOCOL_VERSION = schemaVersion(requests);

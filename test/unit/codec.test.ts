@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeFrame, encodeError, encodeReply, encodeRequest, HEADER_SIZE } from '../../src/protocol/codec.ts';
 import { f, MAX_LIST, ProtocolError, type Field, type Fields } from '../../src/protocol/fields.ts';
-import { FrameKind, MAX_FRAME, PROTOCOL_VERSION, requestNames, requests, type RequestName } from '../../src/protocol/schema.ts';
+import { FrameKind, MAX_FRAME, PROTOCOL_VERSION, requestNames, requests, schemaVersion, type RequestName } from '../../src/protocol/schema.ts';
 
 const names = Object.keys(requests) as RequestName[];
 
@@ -85,25 +85,8 @@ describe('schema', () => {
   });
 });
 
-/**
- * schema.ts keeps its version hash private; this is the same computation, checked against
- * PROTOCOL_VERSION first, then run over modified copies of the schema.
- */
-type SchemaLike = Record<string, { id: number; request: Fields; reply: Fields }>;
-function versionOf(schema: SchemaLike): number {
-  const text = Object.entries(schema)
-    .map(([name, s]) => {
-      const kinds = (fs: Fields) => Object.entries(fs).map(([k, v]) => `${k}:${v.kind}`).join(',');
-      return `${s.id}=${name}(${kinds(s.request)})->(${kinds(s.reply)})`;
-    })
-    .join(';');
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
+type SchemaLike = Parameters<typeof schemaVersion>[0];
+const versionOf = schemaVersion;
 
 function copySchema(): SchemaLike {
   return Object.fromEntries(
