@@ -14,4 +14,5 @@ export { Semaphore } from './semaphore.ts';
 export { Event } from './event.ts';
 export { WaitableTimer } from './waitable-timer.ts';
 export { ProcessHandle } from './process-handle.ts';
+export { CriticalSection, type CriticalSectionState } from './critical-section.ts';
 export { socketPath } from '../transport/paths.ts';
