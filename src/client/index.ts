@@ -14,5 +14,6 @@ export { Semaphore } from './semaphore.ts';
 export { Event } from './event.ts';
 export { WaitableTimer } from './waitable-timer.ts';
 export { ProcessHandle } from './process-handle.ts';
+export { FileMapping, View, type FileMappingCreateOptions, type FileMappingOpenOptions, type MappingProtect, type ViewAccess } from './file-mapping.ts';
 export { CriticalSection, type CriticalSectionState } from './critical-section.ts';
 export { socketPath } from '../transport/paths.ts';

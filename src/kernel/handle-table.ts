@@ -44,6 +44,11 @@ export class HandleTable {
     return entry.object as O;
   }
 
+  /** The rights `handle` was opened with (0 for no such handle). */
+  access(handle: number): number {
+    return this.entries.get(handle & ~3)?.access ?? 0;
+  }
+
   /** Remove a handle and return its object, or fail ERROR_INVALID_HANDLE. */
   remove(handle: number): KernelObject {
     const key = handle & ~3;

@@ -16,6 +16,7 @@ import { WaitEngine } from './wait.ts';
 import { eventHandlers } from './objects/event.ts';
 import { abandonOwned, mutexHandlers } from './objects/mutex.ts';
 import { processExitNoticed, processHandlers, type ProcessObject } from './objects/process.ts';
+import { releaseViews, sectionHandlers } from './objects/section.ts';
 import { semaphoreHandlers } from './objects/semaphore.ts';
 import { timerHandlers } from './objects/timer.ts';
 import { waitHandlers } from './wait-handlers.ts';
@@ -32,6 +33,13 @@ export interface Clock {
 export interface Host {
   processAlive(pid: number): boolean;
   parentPid(pid: number): number | undefined;
+  /**
+   * Create a POSIX shared memory object of `size` bytes for a section and return its name
+   * (as shm_open takes it). Fails with StatusError (ERROR_NOT_ENOUGH_MEMORY, …).
+   */
+  createSharedMemory(size: number): string;
+  /** Remove a shared memory object's name; processes that have it mapped keep the memory. */
+  unlinkSharedMemory(name: string): void;
 }
 
 /** A handler's answer when the reply will come later through the thread's sink. */
@@ -79,6 +87,7 @@ const handlers: Handlers = {
   ...eventHandlers,
   ...timerHandlers,
   ...processHandlers,
+  ...sectionHandlers,
 };
 
 export class Kernel {
@@ -119,7 +128,8 @@ export class Kernel {
 
   /**
    * A thread is gone (its connection closed, however it closed): its waits vanish, the
-   * mutexes it owns are abandoned, and with its process's last thread the handles close.
+   * mutexes it owns are abandoned, and with its process's last thread the handles close
+   * and its views of sections are let go.
    */
   disconnect(thread: Thread): void {
     if (!thread.alive) return;
@@ -132,6 +142,7 @@ export class Kernel {
     if (process.threads.size > 0) return;
     this.processes.delete(process.pid);
     for (const obj of process.handles.clear()) this.dropHandle(obj);
+    releaseViews(this, process);
     processExitNoticed(this, process.pid);
   }
 

@@ -26,6 +26,8 @@ export interface ObjectType<O extends KernelObject = any> {
   signal?(obj: O, thread: Thread, kernel: Kernel): void;
   /** The right `signal` needs. */
   readonly signalRight?: number;
+  /** False for a type no wait may name (a section): such a wait fails ERROR_INVALID_HANDLE. */
+  readonly waitable?: boolean;
 }
 
 let nextObjectId = 1;

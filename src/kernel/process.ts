@@ -18,6 +18,9 @@ export interface CompletionSink {
 export class ClientProcess {
   readonly handles = new HandleTable();
   readonly threads = new Set<Thread>();
+  /** The views of sections it has mapped, by view id; each holds a reference on its section. */
+  readonly views = new Map<number, KernelObject>();
+  nextViewId = 1;
   constructor(readonly pid: number) {}
 }
 

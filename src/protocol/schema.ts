@@ -10,7 +10,7 @@ export const WaitStatusCode = { signaled: 0, abandoned: 1, timeout: 2 } as const
 export type WaitStatus = keyof typeof WaitStatusCode;
 
 /** Kernel object types, as they are named in listings. */
-export const ObjectTypes = ['Mutex', 'Semaphore', 'Event', 'WaitableTimer', 'Process'] as const;
+export const ObjectTypes = ['Mutex', 'Semaphore', 'Event', 'WaitableTimer', 'Process', 'Section'] as const;
 export type ObjectTypeName = (typeof ObjectTypes)[number];
 
 /** What the object manager says about one object (queryObject, listings). */
@@ -41,6 +41,8 @@ export interface BrokerStatus {
 const created = { handle: f.u32, objectId: f.u32, existed: f.bool };
 const opened = { handle: f.u32, objectId: f.u32 };
 const waitResult = { status: f.u8, index: f.i32 };
+/** How a process maps a section: its rights, size, protection, and its backing store. */
+const section = { access: f.u32, size: f.f64, protect: f.u32, fileBacked: f.bool, backing: f.str };
 
 /** Every request: its number, its fields, and its reply's fields. */
 export const requests = {
@@ -86,6 +88,20 @@ export const requests = {
   /** `child`: the caller spawned it and may report its exit code. */
   openProcess: { id: 60, request: { pid: f.u32, child: f.bool, access: f.u32 }, reply: opened },
   reportProcessExit: { id: 61, request: { handle: f.u32, exitCode: f.i32 }, reply: {} },
+
+  /**
+   * `protect` is PAGE_READONLY or PAGE_READWRITE; `file` an absolute path (absent: backed by
+   * POSIX shared memory). `backing` is the shm name or the file's path.
+   */
+  createSection: {
+    id: 70,
+    request: { name: f.optStr, size: f.f64, file: f.optStr, protect: f.u32, access: f.u32 },
+    reply: { ...created, ...section },
+  },
+  openSection: { id: 71, request: { name: f.str, access: f.u32 }, reply: { ...opened, ...section } },
+  /** The client maps the view itself; the object manager checks it and counts it. `length` 0: to the end. */
+  mapView: { id: 72, request: { handle: f.u32, offset: f.f64, length: f.f64, access: f.u32 }, reply: { viewId: f.u32 } },
+  unmapView: { id: 73, request: { viewId: f.u32 }, reply: {} },
 } as const satisfies Record<string, { id: number; request: Fields; reply: Fields }>;
 
 export type Schema = typeof requests;

@@ -32,6 +32,17 @@ export class FakeHost implements Host {
   parentPid(pid: number): number | undefined {
     return this.parents.get(pid);
   }
+  /** Shared memory objects that exist, by name, with their sizes. */
+  readonly sharedMemory = new Map<string, number>();
+  private nextShm = 1;
+  createSharedMemory(size: number): string {
+    const name = `/fake-${this.nextShm++}`;
+    this.sharedMemory.set(name, size);
+    return name;
+  }
+  unlinkSharedMemory(name: string): void {
+    this.sharedMemory.delete(name);
+  }
 }
 
 /** How a request ended: a wait status, another reply, or a failure. */

@@ -188,7 +188,7 @@ describe('frames that break the protocol close that connection', () => {
   });
 
   test('a wrong protocol version gets ERROR_REVISION_MISMATCH, then the connection closes', T, async () => {
-    for (const version of [PROTOCOL_VERSION ^ 1, 0, 0xffff_ffff, (PROTOCOL_VERSION + 1) >>> 0]) {
+    for (const version of [(PROTOCOL_VERSION ^ 1) >>> 0, 0, 0xffff_ffff, (PROTOCOL_VERSION + 1) >>> 0]) {
       const c = await raw();
       const f = await c.request('hello', { version, pid: process.pid, agent: 'old' });
       assertError(f, 'ERROR_REVISION_MISMATCH', `version ${version}`);
