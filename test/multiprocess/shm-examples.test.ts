@@ -6,50 +6,11 @@
  * handle and view.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { tempDir } from '../helpers/daemon.ts';
-import { brokersGone, endBrokers } from '../fixtures/os-processes.ts';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));
-
-/** Run an example on an object manager of its own; its stdout once it has exited 0 and that object manager is gone. */
-async function runExample(t: TestContext, name: string, args: string[] = [], dir = tempDir()): Promise<string> {
-  const socket = path.join(dir, 'ntipc.sock');
-  let child: ChildProcess | undefined;
-  t.after(async () => {
-    try {
-      // SIGTERM, which the tsx launcher passes on to the example it runs.
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await endBrokers(socket);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  const env: NodeJS.ProcessEnv = { ...process.env, NTIPC_SOCKET: socket, NTIPC_LINGER_MS: '100' };
-  delete env.NTIPC_NO_START;
-  delete env.NTIPC_NAMESPACE;
-  const proc = spawn(process.execPath, [tsxCli, path.join('examples', name, 'main.ts'), ...args], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = proc;
-  let out = '';
-  let err = '';
-  proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const [code] = await once(proc, 'close'); // after its output is all read
-  assert.equal(code, 0, `${name} exited with ${code}\n${out}\n${err}`);
-  await brokersGone(socket);
-  assert.equal(fs.existsSync(socket), false);
-  return out;
-}
+import { runExample } from '../helpers/run-example.ts';
 
 /**
  * The shared memory objects named in the output (`/dev/shm/ntipc-UID-PID-N`, PID the object
