@@ -2,47 +2,17 @@
  * Worker threads running test/fixtures/critical-section-thread.ts, driven step by step:
  * `call(op, ...args)` resolves with the op's value or rejects with its error code.
  */
-import { Worker } from 'node:worker_threads';
+import { spawnThreadAgent, type ThreadAgent } from './thread-agent.ts';
 
-export interface CsThread {
-  worker: Worker;
-  /** The worker's threadId. */
-  threadId: number;
-  call<T = unknown>(op: string, ...args: unknown[]): Promise<T>;
-}
+export type CsThread = ThreadAgent;
 
-const tsxApi = import.meta.resolve('tsx/esm/api');
 const agent = new URL('../fixtures/critical-section-thread.ts', import.meta.url).href;
 
 /** Start a thread and attach it to the critical section of `state`. */
 export async function spawnCsThread(state: unknown): Promise<CsThread> {
-  // Node 20 does not carry tsx's loader into worker threads: a small evaluated entry
-  // registers tsx in the worker, then loads the TypeScript agent.
-  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(agent)}); });`;
-  const worker = new Worker(boot, { eval: true });
-  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let nextId = 1;
-  worker.on('message', (m: { id: number; ok: boolean; value?: unknown; code?: string; message?: string }) => {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.ok) w?.resolve(m.value);
-    else w?.reject(Object.assign(new Error(m.message), { code: m.code }));
-  });
-  let failure: Error | undefined;
-  worker.on('error', (e) => (failure = e));
-  worker.on('exit', () => {
-    for (const w of waiting.values()) w.reject(failure ?? new Error('worker exited'));
-    waiting.clear();
-  });
-  await new Promise((resolve, reject) => waiting.set(0, { resolve, reject }));
-  const call = <T>(op: string, ...args: unknown[]) =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ id, op, args });
-    });
-  await call('attach', state);
-  return { worker, threadId: worker.threadId, call };
+  const thread = await spawnThreadAgent(agent);
+  await thread.call('attach', state);
+  return thread;
 }
 
 /** Resolve once `condition()` holds, checking every millisecond (a state to reach, not a delay). */

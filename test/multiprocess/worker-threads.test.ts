@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { after, before, test } from 'node:test';
 import { defaultConnection, Mutex } from '../../src/client/index.ts';
 import { startDaemon, type Daemon } from '../helpers/daemon.ts';
 import { fixture } from '../fixtures/scripts.ts';
+import { spawnThreadAgent, type ThreadAgent } from '../helpers/thread-agent.ts';
 
 // Each worker finds the object manager as an application would, from its environment.
 // This file runs in its own process, so pointing the environment at our daemon is safe.
@@ -19,44 +19,7 @@ after(async () => {
   await daemon.stop();
 });
 
-const tsxApi = import.meta.resolve('tsx/esm/api');
-
-interface ThreadAgent {
-  worker: Worker;
-  call<T = unknown>(op: string, ...args: unknown[]): Promise<T>;
-}
-
-async function spawnThread(): Promise<ThreadAgent> {
-  // The --import tsx hook of this process does not reach worker threads: a small evaluated
-  // entry registers tsx in the worker, then loads the TypeScript agent.
-  const entry = JSON.stringify(pathToFileURL(fixture('thread-agent.ts')).href);
-  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${entry}); });`;
-  const worker = new Worker(boot, { eval: true });
-  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let nextId = 1;
-  worker.on('message', (m: { id: number; ok: boolean; value?: unknown; code?: string; message?: string }) => {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.ok) w?.resolve(m.value);
-    else w?.reject(Object.assign(new Error(m.message), { code: m.code }));
-  });
-  let failure: Error | undefined;
-  worker.on('error', (e) => (failure = e));
-  worker.on('exit', () => {
-    for (const w of waiting.values()) w.reject(failure ?? new Error('worker exited'));
-    waiting.clear();
-  });
-  await new Promise((resolve, reject) => waiting.set(0, { resolve, reject }));
-  return {
-    worker,
-    call: <T>(op: string, ...args: unknown[]) =>
-      new Promise<T>((resolve, reject) => {
-        const id = nextId++;
-        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        worker.postMessage({ id, op, args });
-      }),
-  };
-}
+const spawnThread = (): Promise<ThreadAgent> => spawnThreadAgent(pathToFileURL(fixture('thread-agent.ts')).href);
 
 test('each worker thread has its own connection and thread identity', async (t) => {
   const [w1, w2] = [await spawnThread(), await spawnThread()];
