@@ -12,10 +12,10 @@
  * against the same at 10 live objects (in that same client process, whose handle table
  * holds them all), two daemons measured in turn; the ratio is the figure (≤ 1.2).
  */
-import { fmt, interleave, iterations, median, ratioOfRounds, usPer, type Benchmark } from './lib/harness.ts';
+import { fmt, interleave, iterations, median, usPer, type Benchmark } from './lib/harness.ts';
 import { startDaemon, type BenchDaemon, type Memory } from './lib/daemon.ts';
 import { spawnWorker, stopAll, type Worker } from './lib/worker.ts';
-import type { Measured } from './lib/result.ts';
+import { measured, type Measured } from './lib/result.ts';
 
 const MANY = 100_000;
 const FEW = 10;
@@ -95,24 +95,8 @@ const benchmark: Benchmark = {
       ]);
 
       const results: Measured[] = [
-        {
-          id: 'broker.memory-per-object',
-          unit: 'B/object',
-          value: median(rss),
-          baseline: { id: 'raw.node-map-entry', value: median(rawRss) },
-          ratio: ratioOfRounds(rss, rawRss),
-          target: { value: 1024, better: 'lower' },
-          rounds: memoryRounds,
-        },
-        {
-          id: 'broker.op-cost-flatness',
-          unit: 'us/op',
-          value: median(opMany!),
-          baseline: { id: `broker.op-cost@${FEW}`, value: median(opFew!) },
-          ratio: ratioOfRounds(opMany!, opFew!),
-          target: { ratio: 1.2, better: 'lower' },
-          rounds: ctx.rounds,
-        },
+        measured('broker.memory-per-object', 'B/object', rss, 'raw.node-map-entry', rawRss, { value: 1024, better: 'lower' }),
+        measured('broker.op-cost-flatness', 'us/op', opMany!, `broker.op-cost@${FEW}`, opFew!, { ratio: 1.2, better: 'lower' }),
       ];
       return results;
     } finally {

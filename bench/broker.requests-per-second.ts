@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fmt, interleave, iterations, median, ratioOfRounds, type Benchmark } from './lib/harness.ts';
+import { measured } from './lib/result.ts';
 import { startDaemon, tempDir } from './lib/daemon.ts';
 import { spawnWorkers, stopAll, type Worker } from './lib/worker.ts';
 
@@ -72,15 +73,7 @@ const benchmark: Benchmark = {
           `${fmt(median(setReset!))} req/s, ${fmt(ratioOfRounds(setReset!, raw!))}× raw`,
       );
       return [
-        {
-          id: 'broker.requests-per-second',
-          unit: 'req/s',
-          value: median(broker!),
-          baseline: { id: 'raw.uds-echo-rate', value: median(raw!) },
-          ratio: ratioOfRounds(broker!, raw!),
-          target: { value: 50_000, better: 'higher' },
-          rounds: ctx.rounds,
-        },
+        measured('broker.requests-per-second', 'req/s', broker!, 'raw.uds-echo-rate', raw!, { value: 50_000, better: 'higher' }),
       ];
     } finally {
       await stopAll(workers);

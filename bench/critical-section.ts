@@ -8,6 +8,7 @@
  */
 import { CriticalSection } from '../src/client/index.ts';
 import { fmt, interleave, iterations, median, ratioOfRounds, type Benchmark } from './lib/harness.ts';
+import { measured } from './lib/result.ts';
 
 /** ns per iteration of a synchronous loop of `n`. */
 function nsPer(n: number, loop: (n: number) => void): number {
@@ -67,15 +68,7 @@ const benchmark: Benchmark = {
       ctx.note(`cs.enter-leave by the owner, one recursion deeper: ${fmt(median(recursive!))} ns/op, ${fmt(ratioOfRounds(recursive!, raw!))}× raw`);
       ctx.note(`await cs.enterAsync(); cs.leave(), uncontended: ${fmt(median(asyncPair!))} ns/op, ${fmt(ratioOfRounds(asyncPair!, raw!))}× raw`);
       return [
-        {
-          id: 'cs.enter-leave',
-          unit: 'ns/op',
-          value: median(cspair!),
-          baseline: { id: 'raw.cas-lock', value: median(raw!) },
-          ratio: ratioOfRounds(cspair!, raw!),
-          target: { ratio: 3, better: 'lower' },
-          rounds: ctx.rounds,
-        },
+        measured('cs.enter-leave', 'ns/op', cspair!, 'raw.cas-lock', raw!, { ratio: 3, better: 'lower' }),
       ];
     } finally {
       held.leave();

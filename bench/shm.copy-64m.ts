@@ -12,6 +12,7 @@ import { randomFillSync } from 'node:crypto';
 import { connect, FileMapping } from '../src/client/index.ts';
 import { startDaemon } from './lib/daemon.ts';
 import { fmt, interleave, iterations, median, ratioOfRounds, type Benchmark } from './lib/harness.ts';
+import { measured } from './lib/result.ts';
 
 const SIZE = 64 * 1024 * 1024;
 
@@ -62,15 +63,7 @@ const benchmark: Benchmark = {
       ctx.note(`shm.copy-64m out of the view into a Buffer: ${fmt(median(fromView!))} GB/s, ${fmt(ratioOfRounds(fromView!, toHeap!))}× heap to heap`);
       ctx.note(`shm.copy-64m into a fresh view (first touch, page faults): ${fmt(median(fresh!))} GB/s, ${fmt(ratioOfRounds(fresh!, toHeap!))}× heap to heap`);
       return [
-        {
-          id: 'shm.copy-64m',
-          unit: 'GB/s',
-          value: median(toView!),
-          baseline: { id: 'raw.heap-copy-64m', value: median(toHeap!) },
-          ratio: ratioOfRounds(toView!, toHeap!),
-          target: { ratio: 0.9, better: 'higher' },
-          rounds: ctx.rounds,
-        },
+        measured('shm.copy-64m', 'GB/s', toView!, 'raw.heap-copy-64m', toHeap!, { ratio: 0.9, better: 'higher' }),
       ];
     } finally {
       await view.unmap();

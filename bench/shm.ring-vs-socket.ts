@@ -40,6 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, Event, FileMapping, type Connection, type View } from '../src/client/index.ts';
 import { startDaemon, tempDir } from './lib/daemon.ts';
 import { fmt, interleave, iterations, median, ratioOfRounds, withTimeout, type Benchmark } from './lib/harness.ts';
+import { measured } from './lib/result.ts';
 
 const RECORD = 64 * 1024;
 const SLOTS = 64;
@@ -151,15 +152,7 @@ const benchmark: Benchmark = {
           `${fmt(ratioOfRounds(inPlace!, socket!))}× the socket`,
       );
       return [
-        {
-          id: 'shm.ring-64k',
-          unit: 'GB/s',
-          value: median(ring!),
-          baseline: { id: 'raw.uds-stream-64k', value: median(socket!) },
-          ratio: ratioOfRounds(ring!, socket!),
-          target: { ratio: 2, better: 'higher' },
-          rounds: ctx.rounds,
-        },
+        measured('shm.ring-64k', 'GB/s', ring!, 'raw.uds-stream-64k', socket!, { ratio: 2, better: 'higher' }),
       ];
     } finally {
       await Promise.all(children.map((c) => c.stop().catch(() => {})));

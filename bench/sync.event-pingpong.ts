@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fmt, interleave, iterations, median, ratioOfRounds, usPer, type Benchmark } from './lib/harness.ts';
+import { measured } from './lib/result.ts';
 import { startDaemon, tempDir } from './lib/daemon.ts';
 import { spawnWorkers, stopAll, type Worker } from './lib/worker.ts';
 
@@ -46,15 +47,7 @@ const benchmark: Benchmark = {
           `${fmt(median(saw!))} us/rt, ${fmt(ratioOfRounds(saw!, raw!))}× raw`,
       );
       return [
-        {
-          id: 'sync.event-pingpong',
-          unit: 'us/rt',
-          value: median(events!),
-          baseline: { id: 'raw.uds-pingpong', value: median(raw!) },
-          ratio: ratioOfRounds(events!, raw!),
-          target: { ratio: 2.2, better: 'lower' },
-          rounds: ctx.rounds,
-        },
+        measured('sync.event-pingpong', 'us/rt', events!, 'raw.uds-pingpong', raw!, { ratio: 2.2, better: 'lower' }),
       ];
     } finally {
       await stopAll(workers);

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fmt, interleave, iterations, median, ratioOfRounds, usPer, type Benchmark } from './lib/harness.ts';
+import { measured } from './lib/result.ts';
 import { startDaemon, tempDir } from './lib/daemon.ts';
 import { spawnWorkers, stopAll, type Worker } from './lib/worker.ts';
 
@@ -45,15 +46,7 @@ const benchmark: Benchmark = {
           `${fmt(median(ping!))} us, ${fmt(ratioOfRounds(ping!, raw!))}× raw`,
       );
       return [
-        {
-          id: 'sync.mutex-wait-release',
-          unit: 'us/pair',
-          value: median(mutex!),
-          baseline: { id: 'raw.uds-pingpong', value: median(raw!) },
-          ratio: ratioOfRounds(mutex!, raw!),
-          target: { ratio: 1.5, better: 'lower' },
-          rounds: ctx.rounds,
-        },
+        measured('sync.mutex-wait-release', 'us/pair', mutex!, 'raw.uds-pingpong', raw!, { ratio: 1.5, better: 'lower' }),
       ];
     } finally {
       await stopAll(workers);

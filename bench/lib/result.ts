@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, ratioOfRounds } from './harness.ts';
 
 export type Better = 'lower' | 'higher';
 
@@ -26,6 +27,29 @@ export interface Measured {
   ratio: number;
   target: Target;
   rounds: number;
+}
+
+/**
+ * A result from its rounds: the medians of the value and of the baseline measured beside
+ * it, and the median of their per-round ratios.
+ */
+export function measured(
+  id: string,
+  unit: string,
+  values: readonly number[],
+  baselineId: string,
+  baselineValues: readonly number[],
+  target: Target,
+): Measured {
+  return {
+    id,
+    unit,
+    value: median(values),
+    baseline: { id: baselineId, value: median(baselineValues) },
+    ratio: ratioOfRounds(values, baselineValues),
+    target,
+    rounds: values.length,
+  };
 }
 
 export interface Result extends Measured {
