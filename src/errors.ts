@@ -13,6 +13,7 @@ export const Win32 = {
   ERROR_ACCESS_DENIED: [5, 'Access is denied'],
   ERROR_INVALID_HANDLE: [6, 'The handle is invalid'],
   ERROR_NOT_ENOUGH_MEMORY: [8, 'Not enough memory resources are available to process this command'],
+  ERROR_BAD_NETPATH: [53, 'The network path was not found'],
   ERROR_NOT_SUPPORTED: [50, 'The request is not supported'],
   ERROR_INVALID_PARAMETER: [87, 'The parameter is incorrect'],
   ERROR_BROKEN_PIPE: [109, 'The pipe has been ended'],

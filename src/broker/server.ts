@@ -179,7 +179,7 @@ export class Broker {
       threads: this.kernel.threadCount,
       objects: this.kernel.objects.size,
       handles: this.kernel.handleCount,
-      pendingWaits: this.kernel.waits.pending,
+      pendingWaits: this.kernel.waits.pending + this.kernel.pending.count,
     };
   }
 

@@ -3,7 +3,7 @@
  * outcome is a value ('signaled', 'abandoned', 'timeout'); only a real failure rejects.
  */
 import { IpcError } from '../errors.ts';
-import { WaitStatusCode, type WaitStatus } from '../protocol/schema.ts';
+import { WaitStatusCode, type ReplyOf, type RequestName, type RequestOf, type WaitStatus } from '../protocol/schema.ts';
 import type { Connection } from './connection.ts';
 import { KernelHandle } from './handle.ts';
 
@@ -26,6 +26,31 @@ const statusName = Object.fromEntries(Object.entries(WaitStatusCode).map(([k, v]
 export function checkTimeout(timeoutMs: number, syscall: string): void {
   if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
     throw new IpcError('ERROR_INVALID_PARAMETER', syscall, undefined, `timeout must be a number of ms ≥ 0 or Infinity, not ${String(timeoutMs)}`);
+  }
+}
+
+/**
+ * Send a request that may stay pending in the object manager (a pipe connect, a mailslot
+ * read, a queue receive) and honour an AbortSignal by cancelling it there: the request then
+ * rejects with the signal's reason. If it completed before the cancel arrived, the result stands.
+ */
+export async function cancellable<K extends RequestName>(
+  connection: Connection,
+  name: K,
+  body: RequestOf<K>,
+  signal: AbortSignal | undefined,
+): Promise<ReplyOf<K>> {
+  signal?.throwIfAborted();
+  const { id, reply } = connection.send(name, body);
+  const onAbort = () => void connection.request('cancel', { requestId: id }).catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await reply;
+  } catch (e) {
+    if (signal?.aborted && e instanceof IpcError && e.code === 'ERROR_OPERATION_ABORTED') throw signal.reason;
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 

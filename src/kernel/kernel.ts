@@ -12,6 +12,7 @@ import { Deadlines } from './deadlines.ts';
 import { MAX_OBJECTS, Namespace } from './namespace.ts';
 import { describeObject, type KernelObject, type ObjectType } from './object.ts';
 import { ClientProcess, Thread, type CompletionSink } from './process.ts';
+import { PendingRequests } from './pending.ts';
 import { WaitEngine } from './wait.ts';
 import { eventHandlers } from './objects/event.ts';
 import { abandonOwned, mutexHandlers } from './objects/mutex.ts';
@@ -88,6 +89,7 @@ const handlers: Handlers = {
   ...timerHandlers,
   ...processHandlers,
   ...sectionHandlers,
+  // named pipes, mailslots, message queues
 };
 
 export class Kernel {
@@ -98,6 +100,7 @@ export class Kernel {
   /** Process objects by pid: one object per OS process, as on Windows. */
   readonly processObjects = new Map<number, ProcessObject>();
   readonly waits: WaitEngine;
+  readonly pending: PendingRequests;
   threadCount = 0;
   handleCount = 0;
 
@@ -105,12 +108,14 @@ export class Kernel {
     readonly clock: Clock,
     readonly host: Host,
   ) {
-    this.waits = new WaitEngine({
+    const engineHost = {
       deadlines: this.deadlines,
       now: () => this.clock.now(),
-      ref: (o) => this.ref(o),
-      unref: (o) => this.unref(o),
-    });
+      ref: (o: KernelObject) => this.ref(o),
+      unref: (o: KernelObject) => this.unref(o),
+    };
+    this.waits = new WaitEngine(engineHost);
+    this.pending = new PendingRequests(engineHost);
   }
 
   /** A new thread (connection) of process `pid`. */
@@ -136,6 +141,7 @@ export class Kernel {
     thread.alive = false;
     this.threadCount--;
     this.waits.dropAll(thread);
+    this.pending.dropAll(thread);
     abandonOwned(this, thread);
     const process = thread.process;
     process.threads.delete(thread);

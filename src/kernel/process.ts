@@ -7,6 +7,7 @@ import type { ReplyOf, RequestName } from '../protocol/schema.ts';
 import type { StatusCode } from '../errors.ts';
 import { HandleTable } from './handle-table.ts';
 import type { KernelObject } from './object.ts';
+import type { PendingRequest } from './pending.ts';
 import type { WaitBlock } from './wait.ts';
 
 /** Where the kernel delivers the outcome of a request that did not complete at once. */
@@ -32,6 +33,8 @@ export class Thread {
   readonly owned = new Set<KernelObject>();
   /** Its pending waits by request id. */
   readonly waits = new Map<number, WaitBlock>();
+  /** Its other pending requests (pipe connects, mailslot reads, queue sends and receives). */
+  readonly pending = new Map<number, PendingRequest>();
   alive = true;
   constructor(
     readonly process: ClientProcess,

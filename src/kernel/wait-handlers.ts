@@ -33,6 +33,6 @@ export const waitHandlers = {
   },
 
   cancel(ctx, { requestId }) {
-    return { cancelled: ctx.kernel.waits.cancel(ctx.thread, requestId) };
+    return { cancelled: ctx.kernel.waits.cancel(ctx.thread, requestId) || ctx.kernel.pending.cancel(ctx.thread, requestId) };
   },
 } satisfies Partial<Handlers>;

@@ -101,14 +101,14 @@ export class WaitEngine {
     checkTimeout(timeoutMs);
     check(objects.length > 0 && objects.length <= MAXIMUM_WAIT_OBJECTS, 'ERROR_INVALID_PARAMETER', `wait on ${objects.length} objects`);
     if (all) check(distinct(objects).length === objects.length, 'ERROR_INVALID_PARAMETER', 'the same object twice in a wait-all');
-    check(!thread.waits.has(requestId), 'ERROR_INVALID_PARAMETER', `request id ${requestId} already waiting`);
+    check(!thread.waits.has(requestId) && !thread.pending.has(requestId), 'ERROR_INVALID_PARAMETER', `request id ${requestId} already waiting`);
     const now = trySatisfy(objects, all, thread);
     if (now !== undefined) {
       this.touched(objects);
       return now;
     }
     if (timeoutMs === 0) return result('timeout', -1);
-    check(thread.waits.size < MAX_WAITS_PER_THREAD, 'ERROR_NOT_ENOUGH_QUOTA', 'too many pending waits in this thread');
+    check(thread.waits.size + thread.pending.size < MAX_WAITS_PER_THREAD, 'ERROR_NOT_ENOUGH_QUOTA', 'too many pending waits in this thread');
 
     const block = new WaitBlock(thread, requestId, request, objects, all);
     for (const o of distinct(objects)) {

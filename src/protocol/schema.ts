@@ -10,7 +10,7 @@ export const WaitStatusCode = { signaled: 0, abandoned: 1, timeout: 2 } as const
 export type WaitStatus = keyof typeof WaitStatusCode;
 
 /** Kernel object types, as they are named in listings. */
-export const ObjectTypes = ['Mutex', 'Semaphore', 'Event', 'WaitableTimer', 'Process', 'Section'] as const;
+export const ObjectTypes = ['Mutex', 'Semaphore', 'Event', 'WaitableTimer', 'Process', 'Section', 'NamedPipe', 'Mailslot', 'MessageQueue'] as const;
 export type ObjectTypeName = (typeof ObjectTypes)[number];
 
 /** What the object manager says about one object (queryObject, listings). */
@@ -102,6 +102,12 @@ export const requests = {
   /** The client maps the view itself; the object manager checks it and counts it. `length` 0: to the end. */
   mapView: { id: 72, request: { handle: f.u32, offset: f.f64, length: f.f64, access: f.u32 }, reply: { viewId: f.u32 } },
   unmapView: { id: 73, request: { viewId: f.u32 }, reply: {} },
+
+  // ── named pipes: 80–99 ──
+
+  // ── mailslots: 100–109 ──
+
+  // ── message queues: 110–119 ──
 } as const satisfies Record<string, { id: number; request: Fields; reply: Fields }>;
 
 export type Schema = typeof requests;

@@ -65,3 +65,22 @@ test(`${MAX_OBJECT_NAME} characters are accepted, ${MAX_OBJECT_NAME + 1} are ERR
 test('a name that is not a string is ERROR_INVALID_PARAMETER', () => {
   for (const name of [undefined, null, 1, {}]) fails(name, 'ERROR_INVALID_PARAMETER');
 });
+
+test('pipe and mailslot names: \\\\HOST\\device\\PATH, case-insensitive', async () => {
+  const { parseDeviceName } = await import('../../src/names.ts');
+  assert.deepEqual(parseDeviceName('\\\\.\\pipe\\Echo', 'pipe'), { host: '.', path: 'Echo', key: 'echo' });
+  assert.equal(parseDeviceName('\\\\.\\PIPE\\A\\b', 'pipe').key, 'a\\b');
+  assert.deepEqual(parseDeviceName('\\\\*\\mailslot\\status', 'mailslot'), { host: '*', path: 'status', key: 'status' });
+  assert.equal(parseDeviceName('\\\\host-1.lan\\MailSlot\\x', 'mailslot').host, 'host-1.lan');
+  const bad = (name: unknown, device: 'pipe' | 'mailslot', code: StatusCode) =>
+    assert.throws(() => parseDeviceName(name as string, device), (e: unknown) => e instanceof StatusError && e.code === code, String(name));
+  bad('not a named pipe', 'pipe', 'ERROR_INVALID_NAME');
+  bad('blah', 'mailslot', 'ERROR_INVALID_NAME');
+  bad(null, 'mailslot', 'ERROR_PATH_NOT_FOUND');
+  bad('\\\\.\\mailslot\\x', 'pipe', 'ERROR_INVALID_NAME');
+  bad('\\\\.\\pipe\\', 'pipe', 'ERROR_INVALID_NAME');
+  bad('\\\\.\\pipe\\a\\\\b', 'pipe', 'ERROR_INVALID_NAME');
+  bad('\\\\.\\pipe\\a\u0000', 'pipe', 'ERROR_INVALID_NAME');
+  bad(`\\\\.\\pipe\\${'x'.repeat(256)}`, 'pipe', 'ERROR_INVALID_NAME');
+  assert.equal(parseDeviceName(`\\\\.\\pipe\\${'x'.repeat(256 - 9)}`, 'pipe').path.length, 247);
+});
