@@ -41,6 +41,14 @@ export interface Host {
   createSharedMemory(size: number): string;
   /** Remove a shared memory object's name; processes that have it mapped keep the memory. */
   unlinkSharedMemory(name: string): void;
+  /**
+   * Send a mailslot message to other machines: `target` is `*` (the primary domain), a
+   * domain or a host name as written in `\\TARGET\mailslot\PATH`. Unreliable, as on
+   * Windows: it returns once the datagram is handed on. Throws StatusError when it cannot
+   * be sent at all (too long for the target). Absent: this object manager has no network,
+   * and only this machine's mailslots can be reached.
+   */
+  sendMailslot?(target: string, path: string, data: Uint8Array): void;
 }
 
 /** A handler's answer when the reply will come later through the thread's sink. */
