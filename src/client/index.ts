@@ -16,4 +16,5 @@ export { WaitableTimer } from './waitable-timer.ts';
 export { ProcessHandle } from './process-handle.ts';
 export { FileMapping, View, type FileMappingCreateOptions, type FileMappingOpenOptions, type MappingProtect, type ViewAccess } from './file-mapping.ts';
 export { CriticalSection, type CriticalSectionState } from './critical-section.ts';
+export { createPipe, PipeEnd, type CreatePipeOptions, type PipeAccess, type PipeInfo, type PipePeekResult, type PipeReadResult, type PipeStream, type PipeStreamOptions } from './anonymous-pipe.ts';
 export { socketPath } from '../transport/paths.ts';

@@ -33,3 +33,15 @@ test('the event-gate example: one set() of a manual-reset event releases every w
   assert.ok(out.indexOf('opening it') < out.indexOf('went through'), out);
   assert.match(out, /^all 4 workers released by one set\(\); the gate is still open$/m);
 });
+
+test('the pipe-redirect example: the output of the first program is the input of the second (p1 | p2)', async (t) => {
+  const out = await runExample(t, 'pipe-redirect', [process.execPath, '-e', `console.log('pear\\napple\\nfig')`, '=', 'sort']);
+  assert.equal(out, 'apple\nfig\npear\n');
+});
+
+test('the pipe-redirect example: more than the pipe holds flows through, and the second program sees the end', async (t) => {
+  const producer = `const line = 'x'.repeat(1023) + '\\n'; process.stdout.write(line.repeat(1024))`;
+  const counter = `let n = 0; process.stdin.on('data', (d) => (n += d.length)).on('end', () => console.log(n))`;
+  const out = await runExample(t, 'pipe-redirect', [process.execPath, '-e', producer, '=', process.execPath, '-e', counter]);
+  assert.equal(out, `${1 << 20}\n`);
+});
