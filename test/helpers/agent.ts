@@ -26,10 +26,18 @@ export interface Agent {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnAgent(socketPath: string): Promise<Agent> {
-  const proc = fork(agentPath, [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, NTIPC_SOCKET: socketPath, NTIPC_NO_START: '1' },
+export interface AgentOptions {
+  /** Another fixture speaking the same protocol (default: test/fixtures/agent.ts). */
+  module?: string;
+  /** Node's flags for it (default: tsx's loader; a prebuilt .mjs needs none). */
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function spawnAgent(socketPath: string, opts: AgentOptions = {}): Promise<Agent> {
+  const proc = fork(opts.module ?? agentPath, [], {
+    execArgv: opts.execArgv ?? ['--import', 'tsx'],
+    env: { ...process.env, ...opts.env, NTIPC_SOCKET: socketPath, NTIPC_NO_START: '1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
