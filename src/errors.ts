@@ -13,6 +13,7 @@ export const Win32 = {
   ERROR_ACCESS_DENIED: [5, 'Access is denied'],
   ERROR_INVALID_HANDLE: [6, 'The handle is invalid'],
   ERROR_NOT_ENOUGH_MEMORY: [8, 'Not enough memory resources are available to process this command'],
+  ERROR_SHARING_VIOLATION: [32, 'The process cannot access the file because it is being used by another process'],
   ERROR_BAD_NETPATH: [53, 'The network path was not found'],
   ERROR_NOT_SUPPORTED: [50, 'The request is not supported'],
   ERROR_INVALID_PARAMETER: [87, 'The parameter is incorrect'],
@@ -43,6 +44,7 @@ export const Win32 = {
   ERROR_SERVICE_NOT_ACTIVE: [1062, 'The service has not been started'],
   ERROR_CONNECTION_ABORTED: [1236, 'The network connection was aborted by the local system'],
   ERROR_REVISION_MISMATCH: [1306, 'Indicates two revision levels are incompatible'],
+  ERROR_FILE_CORRUPT: [1392, 'The file or directory is corrupted and unreadable'],
   ERROR_TIMEOUT: [1460, 'This operation returned because the timeout period expired'],
 } as const satisfies Record<string, readonly [number, string]>;
 
