@@ -9,12 +9,18 @@ import { performance } from 'node:perf_hooks';
 import { IpcError } from '../errors.ts';
 import { PROTOCOL_VERSION, type BrokerStatus } from '../protocol/schema.ts';
 import { Kernel, type Clock, type Host } from '../kernel/kernel.ts';
+import { deliverMailslotMessage } from '../kernel/objects/mailslot.ts';
 import { pollProcesses, watchingProcesses } from '../kernel/objects/process.ts';
 import { createLoopback } from '../transport/loopback.ts';
 import { ensurePrivateDir, lockName } from '../transport/paths.ts';
 import type { Listener, Transport } from '../transport/transport.ts';
 import { listenUnix } from '../transport/unix-socket.ts';
+import { resolveConfig, type BrokerConfig } from './config.ts';
+import { restoreMessageQueues } from '../kernel/objects/message-queue-restore.ts';
 import { osHost } from './host.ts';
+import { StoreJournal } from './queue-journal.ts';
+import { ReplyBarrier } from './reply-barrier.ts';
+import { MailslotNetwork, type Delivery } from './mailslot-network.ts';
 import { Session } from './session.ts';
 
 export interface BrokerOptions {
@@ -26,6 +32,16 @@ export interface BrokerOptions {
   lingerMs?: number;
   clock?: Clock;
   host?: Host;
+  /**
+   * Who this machine is and how mailslot messages reach other machines (main.ts reads it
+   * with loadConfig). Default: this host's name, WORKGROUP, no network.
+   */
+  network?: Pick<BrokerConfig, 'host' | 'domain' | 'mailslotNetwork'>;
+  /**
+   * The state directory, where durable message queues are kept (main.ts: --state-dir).
+   * Absent: nothing outlives this object manager, and durable queues live in memory only.
+   */
+  stateDir?: string;
 }
 
 /** The longest delay setTimeout honours. */
@@ -38,6 +54,11 @@ export const realClock: Clock = { now: () => performance.now(), wallNow: () => D
 
 export class Broker {
   readonly kernel: Kernel;
+  readonly mailslots: MailslotNetwork;
+  /** Durable message queues' store, when there is a state directory. */
+  readonly journal: StoreJournal | undefined;
+  /** Holds replies until the durable writes before them are on disk. */
+  readonly barrier: ReplyBarrier;
   readonly tracer: ((line: string) => void) | undefined;
   readonly closed: Promise<void>;
   private readonly started = performance.now();
@@ -53,7 +74,22 @@ export class Broker {
   private stopping = false;
 
   private constructor(private readonly options: BrokerOptions) {
-    this.kernel = new Kernel(options.clock ?? realClock, options.host ?? osHost);
+    const network = options.network ?? resolveConfig(undefined, {});
+    this.mailslots = new MailslotNetwork({
+      host: network.host,
+      domain: network.domain,
+      network: network.mailslotNetwork,
+      deliver: (key, data) => this.deliverMailslot(key, data),
+      log: (line) => this.log(line),
+    });
+    this.journal = options.stateDir === undefined ? undefined : new StoreJournal(options.stateDir, (work) => this.guarded('queue store', work));
+    this.barrier = new ReplyBarrier(this.journal, (e) => {
+      // Replies that follow a write that cannot be made durable must never leave: stop, and
+      // let the next object manager start from what is on disk.
+      this.log(`durable state could not be written, stopping: ${e.message}`);
+      this.shutdown();
+    });
+    this.kernel = new Kernel(options.clock ?? realClock, withJournal(withMailslots(options.host ?? osHost, this.mailslots), this.journal));
     this.tracer = options.trace;
     this.closed = new Promise((r) => (this.resolveClosed = r));
   }
@@ -66,11 +102,15 @@ export class Broker {
     const broker = new Broker(options);
     broker.lock = await holdLock(lockName(socketPath, 'broker'));
     try {
+      await broker.restoreQueues();
       ensurePrivateDir(socketPath);
       fs.rmSync(socketPath, { force: true });
+      await broker.mailslots.start();
       broker.listener = await listenUnix(socketPath, (t) => broker.accept(t));
       fs.chmodSync(socketPath, 0o600);
     } catch (e) {
+      await broker.mailslots.close();
+      await broker.journal?.close().catch(() => {});
       broker.lock.close();
       throw e;
     }
@@ -78,7 +118,25 @@ export class Broker {
     return broker;
   }
 
-  /** An in-process broker reached through loopback transports (tests). */
+  /**
+   * Durable queues come back before any client can ask for them. A store that cannot be
+   * opened (corrupt, held by another object manager) is reported and left as it is: this
+   * object manager serves without it, and creating a durable queue then fails with the
+   * store's error.
+   */
+  private async restoreQueues(): Promise<void> {
+    if (this.journal === undefined) return;
+    let stored;
+    try {
+      stored = await this.journal.openExisting();
+    } catch (e) {
+      this.log(`durable message queues not restored from ${this.journal.dir}: ${(e as Error).message}`);
+      return;
+    }
+    for (const problem of restoreMessageQueues(this.kernel, stored)) this.log(problem);
+  }
+
+  /** An in-process broker reached through loopback transports (tests); its mailslots reach this machine only. */
   static loopback(options: BrokerOptions = {}): Broker & { connect(pid?: number): Transport } {
     const broker = new Broker({ lingerMs: Infinity, ...options });
     const loop = createLoopback((t) => broker.accept(t));
@@ -147,6 +205,13 @@ export class Broker {
     }, delay).unref();
   }
 
+  /** A mailslot message from the network or a write to `\\*`: into the local mailslot, outside any request. */
+  private deliverMailslot(key: string, data: Uint8Array): Delivery {
+    let result: Delivery = 'no-mailslot';
+    this.guarded('mailslot delivery', () => (result = deliverMailslotMessage(this.kernel, key, data)));
+    return result;
+  }
+
   /** Run kernel work outside a request: an unexpected exception is logged, never fatal. */
   private guarded(what: string, work: () => void): void {
     try {
@@ -180,6 +245,7 @@ export class Broker {
       objects: this.kernel.objects.size,
       handles: this.kernel.handleCount,
       pendingWaits: this.kernel.waits.pending + this.kernel.pending.count,
+      mailslotNetwork: this.mailslots.status(),
     };
   }
 
@@ -192,12 +258,32 @@ export class Broker {
     if (this.pollTimer) clearInterval(this.pollTimer);
     const listener = this.listener;
     void (async () => {
-      await listener?.close();
+      await Promise.all([listener?.close(), this.mailslots.close()]);
+      await this.journal?.close().catch((e: Error) => this.log(`closing the queue store: ${e.message}`));
       if (listener && listener.address !== 'loopback') fs.rmSync(listener.address, { force: true });
       this.lock?.close();
       this.resolveClosed();
     })();
   }
+}
+
+/**
+ * The kernel's host with a way out for mailslot messages addressed to other machines (a
+ * host given with its own sendMailslot keeps it).
+ */
+function withMailslots(host: Host, mailslots: MailslotNetwork): Host {
+  if (host.sendMailslot !== undefined) return host;
+  const composed: Host = Object.create(host) as Host;
+  composed.sendMailslot = (target, path, data) => mailslots.send(target, path, data);
+  return composed;
+}
+
+/** The kernel's host with the journal of durable queues, when there is one. */
+function withJournal(host: Host, journal: StoreJournal | undefined): Host {
+  if (journal === undefined || host.journal !== undefined) return host;
+  const composed: Host = Object.create(host) as Host;
+  composed.journal = journal;
+  return composed;
 }
 
 /** Listen on an abstract socket name as a lock; fails ERROR_ALREADY_EXISTS when held. */

@@ -11,16 +11,23 @@ import { traceFrame } from '../protocol/trace.ts';
 import { PENDING, type KernelRequest } from '../kernel/kernel.ts';
 import type { CompletionSink, Thread } from '../kernel/process.ts';
 import type { Transport } from '../transport/transport.ts';
+import type { Outbox } from './reply-barrier.ts';
 import type { Broker } from './server.ts';
 
 export class Session implements CompletionSink {
   private thread: Thread | undefined;
   private label = 'new';
+  /** Replies wait here while durable state they may follow is not yet on disk. */
+  private readonly outbox: Outbox;
 
   constructor(
     private readonly broker: Broker,
     private readonly transport: Transport,
   ) {
+    this.outbox = broker.barrier.outbox((frame) => {
+      this.trace(frame);
+      this.transport.send(frame);
+    });
     transport.onFrame = (frame) => this.receive(frame);
     transport.onClose = (error) => this.closed(error);
   }
@@ -34,14 +41,19 @@ export class Session implements CompletionSink {
       this.fail(requestId, name, 'ERROR_INSUFFICIENT_BUFFER', e.message);
       return;
     }
-    this.trace(frame);
-    this.transport.send(frame);
+    this.outbox.send(frame);
   }
 
   fail(requestId: number, name: RequestName, code: StatusCode, detail?: string): void {
-    const frame = encodeError(requestId, name, wireStatus(code), detail);
+    this.outbox.send(encodeError(requestId, name, wireStatus(code), detail));
+  }
+
+  /** Refuse a hello and close: the error goes at once, ahead of the close. */
+  private refuse(requestId: number, code: StatusCode, detail: string): void {
+    const frame = encodeError(requestId, 'hello', wireStatus(code), detail);
     this.trace(frame);
     this.transport.send(frame);
+    this.transport.close();
   }
 
   private trace(frame: Buffer): void {
@@ -72,8 +84,7 @@ export class Session implements CompletionSink {
     }
     const { version, pid, agent } = frame.body as { version: number; pid: number; agent: string };
     if (version !== PROTOCOL_VERSION) {
-      this.fail(frame.requestId, 'hello', 'ERROR_REVISION_MISMATCH', `broker speaks ${PROTOCOL_VERSION}, client ${version}`);
-      this.transport.close();
+      this.refuse(frame.requestId, 'ERROR_REVISION_MISMATCH', `broker speaks ${PROTOCOL_VERSION}, client ${version}`);
       return;
     }
     // The OS's word on who is calling wins over the client's own; only our own user (or
@@ -81,12 +92,13 @@ export class Session implements CompletionSink {
     const peer = this.transport.peer;
     const uid = process.getuid?.();
     if (peer !== undefined && uid !== undefined && peer.uid !== uid && peer.uid !== 0) {
-      this.fail(frame.requestId, 'hello', 'ERROR_ACCESS_DENIED', `uid ${peer.uid} may not use this object manager`);
-      this.transport.close();
+      this.refuse(frame.requestId, 'ERROR_ACCESS_DENIED', `uid ${peer.uid} may not use this object manager`);
       return;
     }
     const realPid = peer?.pid ?? pid;
     this.thread = this.broker.kernel.connect(realPid, this, agent);
+    // Who it is, for the System V permission checks: the OS's word, else this broker's own user.
+    this.thread.process.credentials ??= peer ? { uid: peer.uid, gid: peer.gid } : { uid: uid ?? 0, gid: process.getgid?.() ?? 0 };
     this.label = `${realPid}.${this.thread.id}`;
     this.broker.sessionOpened();
     this.reply(frame.requestId, 'hello', { threadId: this.thread.id, brokerPid: process.pid });
@@ -102,7 +114,7 @@ export class Session implements CompletionSink {
           return;
         case 'shutdown':
           this.reply(requestId, name, {});
-          this.broker.shutdown();
+          this.broker.barrier.afterReplies(() => this.broker.shutdown());
           return;
         default: {
           const reply = this.broker.kernel.dispatch(this.thread!, requestId, name as KernelRequest, body as never);
@@ -127,6 +139,7 @@ export class Session implements CompletionSink {
 
   private closed(error?: Error): void {
     if (error && !(error instanceof ProtocolError)) this.broker.log(`connection ${this.label} failed: ${error.message}`);
+    this.outbox.close();
     if (this.thread !== undefined) {
       this.broker.kernel.disconnect(this.thread);
       this.thread = undefined;

@@ -17,4 +17,8 @@ export { ProcessHandle } from './process-handle.ts';
 export { FileMapping, View, type FileMappingCreateOptions, type FileMappingOpenOptions, type MappingProtect, type ViewAccess } from './file-mapping.ts';
 export { CriticalSection, type CriticalSectionState } from './critical-section.ts';
 export { createPipe, PipeEnd, type CreatePipeOptions, type PipeAccess, type PipeInfo, type PipePeekResult, type PipeReadResult, type PipeStream, type PipeStreamOptions } from './anonymous-pipe.ts';
+export { NamedPipeServer, NamedPipe, NamedPipeEnd, waitNamedPipe, callNamedPipe, MAX_PIPE_QUOTA, type NamedPipeServerOptions, type NamedPipeOpenOptions, type NamedPipeInfo, type NamedPipeState, type PipeWaitTimeout } from './named-pipe.ts';
+export { PipeAccess as NamedPipeAccess } from '../protocol/named-pipe.ts';
+export { Mailslot, MailslotClient, type MailslotCreateOptions, type MailslotInfo, type MailslotReadOptions } from './mailslot.ts';
+export { MessageQueue, MessageQueueLimits, IPC_PRIVATE, type MessageQueueGetOptions, type MessageQueueStat, type MessageQueueReceiveOptions, type MessageQueueMessage, type MessageQueueSendOptions } from './message-queue.ts';
 export { socketPath } from '../transport/paths.ts';

@@ -15,7 +15,10 @@ import { ClientProcess, Thread, type CompletionSink } from './process.ts';
 import { PendingRequests } from './pending.ts';
 import { WaitEngine } from './wait.ts';
 import { eventHandlers } from './objects/event.ts';
+import { mailslotHandlers } from './objects/mailslot.ts';
 import { abandonOwned, mutexHandlers } from './objects/mutex.ts';
+import { messageQueueHandlers, type QueueJournal } from './objects/message-queue.ts';
+import { namedPipeHandlers } from './objects/named-pipe.ts';
 import { processExitNoticed, processHandlers, type ProcessObject } from './objects/process.ts';
 import { releaseViews, sectionHandlers } from './objects/section.ts';
 import { semaphoreHandlers } from './objects/semaphore.ts';
@@ -49,6 +52,12 @@ export interface Host {
    * and only this machine's mailslots can be reached.
    */
   sendMailslot?(target: string, path: string, data: Uint8Array): void;
+  /**
+   * Where durable message queues are written, synchronously and in order (the broker's
+   * store). Absent: this object manager keeps nothing across restarts, and a queue asked
+   * to be durable lives in memory only.
+   */
+  journal?: QueueJournal;
 }
 
 /** A handler's answer when the reply will come later through the thread's sink. */
@@ -97,7 +106,9 @@ const handlers: Handlers = {
   ...timerHandlers,
   ...processHandlers,
   ...sectionHandlers,
-  // named pipes, mailslots, message queues
+  ...mailslotHandlers,
+  ...namedPipeHandlers,
+  ...messageQueueHandlers,
 };
 
 export class Kernel {

@@ -16,12 +16,20 @@ export interface CompletionSink {
   fail(requestId: number, name: RequestName, code: StatusCode, detail?: string): void;
 }
 
+/** A user and a (primary) group. */
+export interface Credentials {
+  uid: number;
+  gid: number;
+}
+
 export class ClientProcess {
   readonly handles = new HandleTable();
   readonly threads = new Set<Thread>();
   /** The views of sections it has mapped, by view id; each holds a reference on its section. */
   readonly views = new Map<number, KernelObject>();
   nextViewId = 1;
+  /** Its user and group as the OS reported them for its connection (SO_PEERCRED); unknown in unit tests. */
+  credentials: Credentials | undefined;
   constructor(readonly pid: number) {}
 }
 

@@ -25,6 +25,27 @@ export interface ObjectInfo {
   state: Record<string, string | number | boolean | null>;
 }
 
+/** A message queue's msqid_ds (mqStat): times in ms since the epoch, 0 (and pid 0) for never. */
+export interface MessageQueueStat {
+  /** The key it was got with: a number, or a string key. */
+  key: number | string;
+  messages: number;
+  bytes: number;
+  maxBytes: number;
+  lastSendPid: number;
+  lastReceivePid: number;
+  lastSendTime: number;
+  lastReceiveTime: number;
+  lastChangeTime: number;
+  ownerUid: number;
+  ownerGid: number;
+  creatorUid: number;
+  creatorGid: number;
+  mode: number;
+  /** Kept across restarts of the object manager. */
+  durable: boolean;
+}
+
 /** What the object manager says about itself (status). */
 export interface BrokerStatus {
   pid: number;
@@ -36,6 +57,36 @@ export interface BrokerStatus {
   objects: number;
   handles: number;
   pendingWaits: number;
+  /** Mailslots across machines: identity, transport and counters (absent from an older broker). */
+  mailslotNetwork?: MailslotNetworkStatus;
+}
+
+/** The mailslot network's state and counters since the object manager started. */
+export interface MailslotNetworkStatus {
+  host: string;
+  domain: string;
+  /** 'off': `\\*` and this host's and domain's names reach this machine only. */
+  mode: 'off' | 'multicast' | 'peers';
+  /** The UDP address bound, when on. */
+  address: string | null;
+  group: string | null;
+  peers: string[];
+  /** Datagrams are signed and must be (a shared secret is configured). */
+  signed: boolean;
+  /** Datagrams handed to the network (one per peer), and those the OS refused. */
+  sent: number;
+  sendErrors: number;
+  /** Datagrams from other object managers (our own looped back are not counted). */
+  received: number;
+  /** Messages (from here or the network) put in a local mailslot, or not: no such mailslot, over its size, over its quota. */
+  delivered: number;
+  noMailslot: number;
+  tooLarge: number;
+  quota: number;
+  /** Datagrams of this domain addressed to another host. */
+  notAddressed: number;
+  /** Datagrams dropped, by reason; never delivered. */
+  dropped: { malformed: number; oversized: number; badHmac: number; foreignDomain: number; stale: number; replay: number };
 }
 
 const created = { handle: f.u32, objectId: f.u32, existed: f.bool };
@@ -105,9 +156,119 @@ export const requests = {
 
   // ── named pipes: 80–99 ──
 
+  /**
+   * One instance, listening at once. Codes in protocol/named-pipe.ts: `direction`
+   * PipeDirection, `pipeType` and `readMode` PipeMode; `maxInstances` 255 is unlimited.
+   * `endpoint` and `token`: where this process accepts the client's data connection and what
+   * the client presents there. `existed`: the pipe had instances already; `maxInstances`: the pipe's.
+   */
+  createNamedPipe: {
+    id: 80,
+    request: {
+      name: f.str,
+      direction: f.u8,
+      pipeType: f.u8,
+      readMode: f.u8,
+      maxInstances: f.u32,
+      outBufferSize: f.u32,
+      inBufferSize: f.u32,
+      defaultTimeoutMs: f.f64,
+      endpoint: f.str,
+      token: f.str,
+    },
+    reply: { ...created, maxInstances: f.u32 },
+  },
+  /** Connect to the first listening instance; the client then dials `endpoint` with `token`. */
+  openNamedPipe: {
+    id: 81,
+    request: { name: f.str, access: f.u32 },
+    reply: {
+      ...opened,
+      access: f.u32,
+      serverPid: f.u32,
+      endpoint: f.str,
+      token: f.str,
+      direction: f.u8,
+      pipeType: f.u8,
+      maxInstances: f.u32,
+      outBufferSize: f.u32,
+      inBufferSize: f.u32,
+    },
+  },
+  /** Deferred until a client has connected and confirmed; `token` starts listening again after a disconnect. */
+  connectNamedPipe: { id: 82, request: { handle: f.u32, token: f.str }, reply: { alreadyConnected: f.bool } },
+  disconnectNamedPipe: { id: 83, request: { handle: f.u32 }, reply: {} },
+  /** The client's data connection is up: the server's connect completes. */
+  confirmNamedPipe: { id: 84, request: { handle: f.u32 }, reply: {} },
+  /** Deferred until an instance listens; `useDefault`: the pipe's default timeout instead of `timeoutMs`. */
+  waitNamedPipe: { id: 85, request: { name: f.str, timeoutMs: f.f64, useDefault: f.bool }, reply: {} },
+  /** `end` PipeEnd, `pipeState` PipeState; a pid 0 is none. */
+  queryNamedPipe: {
+    id: 86,
+    request: { handle: f.u32 },
+    reply: {
+      end: f.u8,
+      pipeState: f.u8,
+      pipeType: f.u8,
+      currentInstances: f.u32,
+      maxInstances: f.u32,
+      serverPid: f.u32,
+      clientPid: f.u32,
+      outBufferSize: f.u32,
+      inBufferSize: f.u32,
+    },
+  },
+
   // ── mailslots: 100–109 ──
 
+  /**
+   * The reader (server) end. `maxMessageSize` 0: any size up to the object manager's limit;
+   * `readTimeoutMs` Infinity: reads wait forever (MAILSLOT_WAIT_FOREVER).
+   */
+  createMailslot: { id: 100, request: { name: f.str, maxMessageSize: f.u32, readTimeoutMs: f.f64 }, reply: opened },
+  /** A writer: of `\\.\mailslot\P` (which must exist), or of `\\TARGET\mailslot\P` on other machines. */
+  openMailslot: { id: 101, request: { name: f.str }, reply: opened },
+  writeMailslot: { id: 102, request: { handle: f.u32, data: f.bytes }, reply: { bytesWritten: f.u32 } },
+  /** The next message, whole; deferred up to the read timeout. `maxBytes` Infinity: any size. */
+  readMailslot: { id: 103, request: { handle: f.u32, maxBytes: f.f64 }, reply: { data: f.bytes } },
+  /** `nextSize` −1: no message (MAILSLOT_NO_MESSAGE). */
+  getMailslotInfo: {
+    id: 104,
+    request: { handle: f.u32 },
+    reply: { maxMessageSize: f.u32, nextSize: f.i32, messageCount: f.u32, readTimeoutMs: f.f64 },
+  },
+  setMailslotInfo: { id: 105, request: { handle: f.u32, readTimeoutMs: f.f64 }, reply: {} },
+
   // ── message queues: 110–119 ──
+  /**
+   * msgget. `name` present: a string key; absent: the numeric key `key` (an int32, 0 for
+   * IPC_PRIVATE). `mode`: the permission bits of a new queue, and the bits checked on an
+   * existing one. `maxBytes` −1: the default.
+   */
+  mqGet: {
+    id: 110,
+    request: { name: f.optStr, key: f.f64, create: f.bool, exclusive: f.bool, mode: f.u32, maxBytes: f.f64, durable: f.bool },
+    reply: { handle: f.u32, objectId: f.u32, created: f.bool, durable: f.bool },
+  },
+  /** msgsnd; `type` ≥ 1. */
+  mqSend: { id: 111, request: { handle: f.u32, type: f.f64, data: f.bytes, noWait: f.bool }, reply: {} },
+  /**
+   * msgrcv; `type` 0 any, > 0 that type (any other with `except`), < 0 the lowest type ≤ |type|.
+   * Durable queues: `token` names this receive's receipt, `claim` the receipt of a receive the
+   * object manager's death cut short (`claimed`: the reply is that message), `ack` a receipt
+   * no longer needed; 0 for none.
+   */
+  mqReceive: {
+    id: 112,
+    request: { handle: f.u32, type: f.f64, maxBytes: f.f64, noWait: f.bool, truncate: f.bool, except: f.bool, token: f.f64, claim: f.f64, ack: f.f64 },
+    reply: { type: f.f64, data: f.bytes, claimed: f.bool },
+  },
+  /** msgctl(IPC_STAT). */
+  mqStat: { id: 113, request: { handle: f.u32 }, reply: { stat: f.json<MessageQueueStat>() } },
+  /** msgctl(IPC_SET); −1 leaves a field as it is. */
+  mqSet: { id: 114, request: { handle: f.u32, maxBytes: f.f64, mode: f.i32 }, reply: {} },
+  /** msgctl(IPC_RMID). */
+  mqRemove: { id: 115, request: { handle: f.u32 }, reply: {} },
 } as const satisfies Record<string, { id: number; request: Fields; reply: Fields }>;
 
 export type Schema = typeof requests;

@@ -28,7 +28,9 @@ export async function startDaemon(opts: { args?: string[]; dir?: string; env?: N
   const dir = opts.dir ?? tempDir();
   const socketPath = path.join(dir, 'ntipc.sock');
   const { command, args } = brokerCommand();
-  const proc = spawn(command, [...args, '--socket', socketPath, ...(opts.args ?? [])], {
+  // Durable state (durable message queues) in the test's own directory, not the user's; `args` may say otherwise.
+  const state = ['--state-dir', path.join(dir, 'state')];
+  const proc = spawn(command, [...args, '--socket', socketPath, ...state, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });

@@ -45,3 +45,18 @@ test('the pipe-redirect example: more than the pipe holds flows through, and the
   const out = await runExample(t, 'pipe-redirect', [process.execPath, '-e', producer, '=', process.execPath, '-e', counter]);
   assert.equal(out, `${1 << 20}\n`);
 });
+
+test('the message-queue example: typed messages, urgent jobs before normal ones, replies addressed by pid', async (t) => {
+  const out = await runExample(t, 'message-queue', ['3', '5']);
+  assert.match(out, /^15 jobs queued by 3 producers \(\d+ bytes\); starting the consumer$/m);
+  const handled = lines(out, /^consumer: (urgent|normal) job \d of producer \d$/);
+  assert.equal(handled.length, 15, out);
+  const kinds = handled.map((l) => l.split(' ')[1]);
+  assert.deepEqual(kinds, [...Array(6).fill('urgent'), ...Array(9).fill('normal')], 'jobs 0 and 3 of each producer are urgent, and come first');
+  const producers = lines(out, /^producer \d \(pid \d+\): 5 jobs sent, 5 replies: (done \d, ){4}done \d$/);
+  assert.equal(producers.length, 3, out);
+  for (const p of producers) assert.deepEqual(p.split(': ')[2]!.split(', ').sort(), ['done 0', 'done 1', 'done 2', 'done 3', 'done 4']);
+  assert.match(out, /^consumer \(pid \d+\): handled 15 jobs, every urgent one before any normal one: yes$/m);
+  assert.match(out, /^queue jobs-\d+: 0 messages, 0 bytes left$/m);
+  assert.match(out, /^queue removed$/m);
+});
