@@ -19,13 +19,17 @@ program
   .description('run the object manager in the foreground')
   .option('--trace', 'print every request and reply')
   .option('--linger <ms>', 'exit after this long with no clients and no objects')
-  .addHelpText('after', '\nExample:\n  $ ntipc serve --trace')
-  .action(async (opts: { trace?: boolean; linger?: string }) => {
+  .option('--config <file>', 'configuration file: host name, domain, mailslot network (see docs/network.md)')
+  .option('--state-dir <dir>', 'where durable message queues are kept (default: NTIPC_STATE_DIR, else under XDG_STATE_HOME)')
+  .addHelpText('after', '\nExamples:\n  $ ntipc serve --trace\n  $ NTIPC_MAILSLOT_NETWORK=on ntipc serve --state-dir /var/lib/myapp/ntipc')
+  .action(async (opts: { trace?: boolean; linger?: string; config?: string; stateDir?: string }) => {
     const path = socketOf();
     const code = await serveForeground({
       socketPath: path,
       trace: opts.trace ?? false,
       lingerMs: opts.linger === undefined ? undefined : Number(opts.linger),
+      configFile: opts.config,
+      stateDir: opts.stateDir,
       onLine: (line) => {
         process.stdout.write(`${line}\n`);
         if (line.startsWith('ntipc: listening on')) {

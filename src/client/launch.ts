@@ -102,6 +102,10 @@ export interface ServeOptions {
   trace?: boolean;
   /** Exit after this long idle (no clients, no objects); default never. */
   lingerMs?: number;
+  /** A configuration file (host name, domain, the mailslot network: docs/network.md). */
+  configFile?: string;
+  /** Where durable message queues are kept (default: under the user's state directory). */
+  stateDir?: string;
   /** Each line the object manager prints on stdout (its banner and trace lines). */
   onLine?: (line: string) => void;
 }
@@ -113,7 +117,10 @@ export interface ServeOptions {
  */
 export function serveForeground(opts: ServeOptions): Promise<number> {
   const { command, args } = brokerCommand();
-  const extra = [...(opts.trace ? ['--trace'] : []), ...(opts.lingerMs !== undefined ? ['--linger', String(opts.lingerMs)] : [])];
+  const extra = [...(opts.trace ? ['--trace'] : []), ...(opts.lingerMs !== undefined ? ['--linger', String(opts.lingerMs)] : []),
+    ...(opts.configFile !== undefined ? ['--config', opts.configFile] : []),
+    ...(opts.stateDir !== undefined ? ['--state-dir', opts.stateDir] : []),
+  ];
   const child = spawn(command, [...args, '--socket', opts.socketPath, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   let buffered = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {

@@ -60,3 +60,39 @@ test('an unknown command is a usage error, exit code 2', async () => {
   const r = await ntipc('frobnicate');
   assert.equal(r.code, 2);
 });
+
+test('serve --config with a file that is not valid configuration exits 1 with one clear line', async () => {
+  const config = path.join(dir, 'bad.json');
+  fs.writeFileSync(config, '{ "mailslotNetwork": ');
+  const r = await ntipc('serve', '--config', config);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^ntipc: bad configuration: /);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+test('serve --state-dir keeps a durable message queue there across a restart of the object manager', async () => {
+  const stateDir = path.join(dir, 'state');
+  const start = () => {
+    const serve = spawn(process.execPath, [bin, '--socket', socket, 'serve', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    return new Promise<typeof serve>((resolve) => serve.stdout.setEncoding('utf8').on('data', (d: string) => d.includes('Stop with') && resolve(serve)));
+  };
+  const client = (code: string) =>
+    run(process.execPath, ['--input-type=module', '-e', `import { MessageQueue } from ${JSON.stringify(path.resolve('dist/client/index.js'))};\n${code}`], {
+      env: { ...process.env, NTIPC_SOCKET: socket, NTIPC_NO_START: '1' },
+    });
+  let serve = await start();
+  await client(`const q = await MessageQueue.get('cli-durable', { create: true, durable: true }); await q.send(7, Buffer.from('kept')); await q.close();`);
+  let exited = once(serve, 'close');
+  assert.equal((await ntipc('stop')).code, 0);
+  await exited;
+  assert.ok(fs.readdirSync(stateDir).length > 0, 'the store is in the state directory');
+
+  serve = await start();
+  const { stdout } = await client(
+    `const q = await MessageQueue.get('cli-durable', {}); const m = await q.receive({ noWait: true }); console.log(m.type, m.data.toString()); await q.remove(); await q.close();`,
+  );
+  assert.equal(stdout.trim(), '7 kept');
+  exited = once(serve, 'close');
+  assert.equal((await ntipc('stop')).code, 0);
+  await exited;
+});
