@@ -76,8 +76,8 @@ export class StoreJournal implements QueueJournal, Durability {
     this.write((s) => s.putQueue(key, attrs));
   }
 
-  putMessage(key: string, msg: JournaledMessage): void {
-    this.write((s) => s.putMessage(key, msg));
+  putMessage(key: string, msg: JournaledMessage, opts?: { outsideLimit?: boolean }): void {
+    this.write((s) => s.putMessage(key, msg, opts));
   }
 
   deleteMessage(key: string, seq: number): void {

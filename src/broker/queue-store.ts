@@ -179,9 +179,10 @@ export class QueueStore {
   /**
    * Store message `msg.seq` of queue `key` (replacing one of that seq). The queue must have
    * been put first (EINVAL otherwise); fails ENOSPC, storing nothing, when the store would
-   * hold more than its maxBytes. The data is copied.
+   * hold more than its maxBytes, unless `outsideLimit` (a record its caller bounds, such as a
+   * receipt that must still be written when the store is full). The data is copied.
    */
-  putMessage(key: string, msg: StoredMessage): void {
+  putMessage(key: string, msg: StoredMessage, opts: { outsideLimit?: boolean } = {}): void {
     this.checkWritable('putMessage');
     checkKey(key, 'putMessage');
     const seqs = this.index.get(key);
@@ -189,7 +190,7 @@ export class QueueStore {
     const record = checkMessage(msg, key);
     const cost = record[3].length + MESSAGE_OVERHEAD;
     const total = this.bytes - (seqs.get(msg.seq) ?? 0) + cost;
-    if (total > this.maxBytes) throw new IpcError('ENOSPC', 'putMessage', key, `the store holds at most ${this.maxBytes} bytes of messages`);
+    if (total > this.maxBytes && opts.outsideLimit !== true) throw new IpcError('ENOSPC', 'putMessage', key, `the store holds at most ${this.maxBytes} bytes of messages`);
     seqs.set(msg.seq, cost);
     this.bytes = total;
     this.pending.message(key, msg.seq, record);

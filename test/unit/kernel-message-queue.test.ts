@@ -496,7 +496,9 @@ class FakeJournal implements QueueJournal {
   putQueue(key: string, attrs: Record<string, number | string | null>): void {
     this.op(key.startsWith('r:') ? `putQueue ${key}` : `putQueue ${key} maxBytes=${attrs.maxBytes}`);
   }
-  putMessage(key: string, m: JournaledMessage): void {
+  putMessage(key: string, m: JournaledMessage, opts?: { outsideLimit?: boolean }): void {
+    // Receipts must be written even into a full store, or a full queue could not be drained.
+    assert.equal(opts?.outsideLimit === true, key.startsWith('r:'), `${key}: only receipts are outside the store's limit`);
     const body = key.startsWith('r:') ? `seq=${m.data.readDoubleLE(0)} ${m.data.subarray(8).toString()}` : m.data.toString();
     this.op(`putMessage ${key} #${m.seq} type=${m.type} ${body}`);
   }

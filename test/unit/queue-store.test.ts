@@ -301,6 +301,13 @@ describe('bad arguments and limits', () => {
       );
       // The limit counts what was already stored.
       assert.throws(() => store.putMessage('q', { ...msg(5, ''), data: Buffer.alloc(1) }), code('ENOSPC'));
+      // A record its caller bounds (a receipt) still goes in when the store is full, and counts.
+      store.putQueue('r', {});
+      store.putMessage('r', { ...msg(1, ''), data: Buffer.alloc(1008, 7) }, { outsideLimit: true });
+      store.deleteMessage('q', 2);
+      assert.throws(() => store.putMessage('q', { ...msg(5, ''), data: Buffer.alloc(1000) }), code('ENOSPC'), 'the receipt took the room');
+      await store.flushed();
+      assert.deepEqual(store.load().find((x) => x.key === 'r')!.messages.map((m) => m.data.length), [1008]);
     } finally {
       await store.close();
     }

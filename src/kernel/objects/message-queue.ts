@@ -39,7 +39,12 @@ export interface QueueJournal {
   /** Open the store; `done` is called later, outside any request, with the failure if it could not be. */
   open(done: (failure?: StatusError) => void): void;
   putQueue(key: string, attrs: Record<string, number | string | null>): void;
-  putMessage(key: string, msg: JournaledMessage): void;
+  /**
+   * `outsideLimit`: not counted against the store's byte limit (receipts: bounded by
+   * MAX_RECEIPTS per queue, each no larger than the message it replaces, and needed to drain
+   * a full store).
+   */
+  putMessage(key: string, msg: JournaledMessage, opts?: { outsideLimit?: boolean }): void;
   deleteMessage(key: string, seq: number): void;
   deleteQueue(key: string): void;
 }
@@ -403,7 +408,7 @@ function admitSenders(kernel: Kernel, q: MessageQueueObject): void {
 /** Write the receipt of a durable receive (before anything changes: the journal may refuse). */
 function writeReceipt(kernel: Kernel, q: MessageQueueObject, token: number, r: Receipt): void {
   const journal = journalOf(kernel, q);
-  if (journal !== undefined && token !== 0) journal.putMessage(receiptsKey(q), encodeReceipt(token, r));
+  if (journal !== undefined && token !== 0) journal.putMessage(receiptsKey(q), encodeReceipt(token, r), { outsideLimit: true });
 }
 
 /** Keep the receipt written, letting the oldest go past the bound. */
