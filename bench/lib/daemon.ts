@@ -1,7 +1,9 @@
 /**
  * An object manager of the benchmark's own, in its own process, on a private temporary
  * socket: the real daemon (src/broker/main.ts) with --expose-gc and the memory probe
- * preloaded, so that its memory can be read after a collection.
+ * preloaded, so that its memory can be read after a collection. Its state directory (where
+ * durable message queues are kept) is in the same temporary directory, so that no benchmark
+ * writes into the user's ~/.local/state, and it goes with the daemon.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -22,6 +24,8 @@ export interface Memory {
 
 export interface BenchDaemon {
   readonly socketPath: string;
+  /** The state directory given to it (--state-dir); created by the daemon when first needed. */
+  readonly stateDir: string;
   readonly pid: number;
   /** Collect garbage in the daemon, then its memory. */
   memory(): Promise<Memory>;
@@ -36,9 +40,10 @@ export function tempDir(): string {
 export async function startDaemon(): Promise<BenchDaemon> {
   const dir = tempDir();
   const socketPath = path.join(dir, 'ntipc.sock');
+  const stateDir = path.join(dir, 'state');
   const { command, args } = brokerCommand();
   const main = args.at(-1)!;
-  const proc: ChildProcess = spawn(command, ['--expose-gc', ...args.slice(0, -1), '--import', probe, main, '--socket', socketPath], {
+  const proc: ChildProcess = spawn(command, ['--expose-gc', ...args.slice(0, -1), '--import', probe, main, '--socket', socketPath, '--state-dir', stateDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Its diagnostics (a protocol violation, an internal error) should be seen, not swallowed.
@@ -72,6 +77,7 @@ export async function startDaemon(): Promise<BenchDaemon> {
   }
   return {
     socketPath,
+    stateDir,
     pid: proc.pid!,
     async memory() {
       const line = new Promise<string>((resolve) => lineWaiters.push(resolve));

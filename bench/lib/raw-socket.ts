@@ -1,8 +1,8 @@
 /**
- * The raw baseline: plain Unix-domain sockets through Node's `net`, no framing, no
- * protocol. An echo server, a 16-byte ping-pong (perf-baselines.md `uds.rtt16`) and a
- * pipelined echo flood with one write per message, as the ntipc client writes one frame
- * per request.
+ * The raw baseline: plain Unix-domain sockets through Node's `net`, no protocol. An echo
+ * server, a 16-byte ping-pong (perf-baselines.md `uds.rtt16`), a pipelined echo flood with
+ * one write per message, as the ntipc client writes one frame per request, and one-way
+ * length-prefixed messages coalesced per write with their reader.
  */
 import net from 'node:net';
 
@@ -86,4 +86,49 @@ export function flood(socket: net.Socket, count: number, window: number): Promis
     socket.on('data', onData);
     for (; sent < Math.min(window, count); sent++) socket.write(message);
   });
+}
+
+/**
+ * One-way framed messages, the raw floor of a message channel: `count` messages of `size`
+ * bytes, each behind a u32 (LE) length, `batch` of them coalesced per write and each write
+ * awaited (its callback), as the ntipc client joins the frames of one turn into one write.
+ * Resolves with the start instant.
+ */
+export async function framedSend(socket: net.Socket, count: number, size: number, batch: number): Promise<bigint> {
+  const m = Buffer.alloc(size, 0x33);
+  const t0 = process.hrtime.bigint();
+  for (let sent = 0; sent < count; ) {
+    const n = Math.min(batch, count - sent);
+    const buf = Buffer.allocUnsafe(n * (4 + size));
+    for (let i = 0; i < n; i++) {
+      buf.writeUInt32LE(size, i * (4 + size));
+      m.copy(buf, i * (4 + size) + 4);
+    }
+    await new Promise<void>((resolve, reject) => socket.write(buf, (e) => (e ? reject(e) : resolve())));
+    sent += n;
+  }
+  return t0;
+}
+
+/**
+ * Split the length-prefixed messages arriving on `socket`, a subarray each (as a reader of
+ * such a protocol would), calling `onMessage` with each. Returns the function that stops it.
+ */
+export function readFramed(socket: net.Socket, onMessage: (m: Buffer) => void): () => void {
+  let rest: Buffer | undefined;
+  const onData = (chunk: Buffer) => {
+    const buf = rest === undefined ? chunk : Buffer.concat([rest, chunk]);
+    rest = undefined;
+    let pos = 0;
+    while (buf.length - pos >= 4) {
+      const len = buf.readUInt32LE(pos);
+      if (buf.length - pos - 4 < len) break;
+      const m = buf.subarray(pos + 4, pos + 4 + len);
+      pos += 4 + len;
+      onMessage(m);
+    }
+    if (pos < buf.length) rest = buf.subarray(pos);
+  };
+  socket.on('data', onData);
+  return () => socket.off('data', onData);
 }

@@ -25,7 +25,8 @@ export interface Measured {
   baseline: { id: string; value: number };
   /** Median of the per-round ratios value / baseline (each round measures both back to back). */
   ratio: number;
-  target: Target;
+  /** null when no target is set: the figure is for information (its `pass` is null too). */
+  target: Target | null;
   rounds: number;
 }
 
@@ -39,7 +40,7 @@ export function measured(
   values: readonly number[],
   baselineId: string,
   baselineValues: readonly number[],
-  target: Target,
+  target: Target | null,
 ): Measured {
   return {
     id,
@@ -53,7 +54,8 @@ export function measured(
 }
 
 export interface Result extends Measured {
-  pass: boolean;
+  /** null when there is no target. */
+  pass: boolean | null;
   node: string;
   date: string;
 }
@@ -62,9 +64,12 @@ export const resultsDir = fileURLToPath(new URL('../results/', import.meta.url))
 
 export function complete(m: Measured): Result {
   const t = m.target;
-  const figure = 'ratio' in t ? m.ratio : m.value;
-  const limit = 'ratio' in t ? t.ratio : t.value;
-  const pass = t.better === 'lower' ? figure <= limit : figure >= limit;
+  let pass: boolean | null = null;
+  if (t !== null) {
+    const figure = 'ratio' in t ? m.ratio : m.value;
+    const limit = 'ratio' in t ? t.ratio : t.value;
+    pass = t.better === 'lower' ? figure <= limit : figure >= limit;
+  }
   return {
     id: m.id,
     unit: m.unit,
@@ -93,7 +98,8 @@ function round(x: number): number {
   return Number(x.toPrecision(3));
 }
 
-function targetText(t: Target, unit: string): string {
+function targetText(t: Target | null, unit: string): string {
+  if (t === null) return 'none';
   const op = t.better === 'lower' ? '≤' : '≥';
   return 'ratio' in t ? `${op} ${t.ratio}×` : `${op} ${t.value} ${unit}`;
 }
@@ -111,7 +117,7 @@ export function formatTable(results: readonly (Result | { id: string; error: str
           `${r.baseline.value} (${r.baseline.id})`,
           `${r.ratio}×`,
           targetText(r.target, r.unit),
-          r.pass ? 'yes' : 'NO',
+          r.pass === null ? '-' : r.pass ? 'yes' : 'NO',
         ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

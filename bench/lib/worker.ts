@@ -1,10 +1,15 @@
-/** Parent side of bench/lib/worker-main.ts: a benchmark client process driven op by op. */
+/**
+ * Parent side of bench/lib/worker-main.ts (or of another main speaking the same protocol,
+ * such as message-peer-main.ts): a benchmark client process driven op by op.
+ */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { withTimeout } from './harness.ts';
 
 const workerPath = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
+/** The main of the mailslot and message-queue benchmarks' processes (the same protocol). */
+export const messagePeerMain = fileURLToPath(new URL('./message-peer-main.ts', import.meta.url));
 /** No op of a benchmark takes this long unless something is stuck. */
 const OP_TIMEOUT_MS = 120_000;
 
@@ -17,8 +22,9 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export async function spawnWorker(): Promise<Worker> {
-  const proc: ChildProcess = fork(workerPath, [], {
+/** Start a client process running `main` (default: worker-main.ts) and await its first word. */
+export async function spawnWorker(main: string = workerPath): Promise<Worker> {
+  const proc: ChildProcess = fork(main, [], {
     execArgv: ['--expose-gc', '--import', 'tsx'],
     env: { ...process.env, NTIPC_NO_START: '1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -66,8 +72,8 @@ export async function spawnWorker(): Promise<Worker> {
 }
 
 /** Spawn `n` workers at once (each takes a moment to load). */
-export function spawnWorkers(n: number): Promise<Worker[]> {
-  return Promise.all(Array.from({ length: n }, () => spawnWorker()));
+export function spawnWorkers(n: number, main: string = workerPath): Promise<Worker[]> {
+  return Promise.all(Array.from({ length: n }, () => spawnWorker(main)));
 }
 
 /** Stop every worker, ignoring ones already gone. */
