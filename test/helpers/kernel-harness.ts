@@ -73,7 +73,7 @@ export class RecordingSink implements CompletionSink {
   }
 }
 
-/** A wait in flight: its immediate answer, or whatever the sink heard of it since. */
+/** A request in flight: its immediate answer, or whatever the sink heard of it since. */
 export class Ticket {
   constructor(
     private readonly sink: RecordingSink,
@@ -101,6 +101,17 @@ export class Ticket {
     const o = this.outcome;
     assert.ok(o?.kind === 'wait');
     return o.index;
+  }
+  /** The failure's code; undefined while pending or once answered. */
+  get error(): StatusCode | undefined {
+    const o = this.outcome;
+    return o?.kind === 'error' ? o.code : undefined;
+  }
+  /** The reply; fails the test if the request is still pending or failed. */
+  get reply(): unknown {
+    const o = this.outcome;
+    assert.equal(o?.kind, 'reply', `expected a reply, got ${JSON.stringify(o)}`);
+    return (o as { reply: unknown }).reply;
   }
 }
 
@@ -142,6 +153,20 @@ export class TestThread {
       throw e;
     }
     assert.fail(`${name} did not fail`);
+  }
+
+  /** A request that may be deferred (a read, a connect): its reply or failure now, or later through the sink. */
+  start<K extends KernelRequest>(name: K, body: RequestOf<K>): Ticket {
+    const requestId = nextRequestId++;
+    let immediate: Outcome | undefined;
+    try {
+      const r = this.dispatch(name, body, requestId);
+      immediate = r === PENDING ? undefined : { kind: 'reply', reply: r };
+    } catch (e) {
+      if (!(e instanceof StatusError)) throw e;
+      immediate = { kind: 'error', code: e.code };
+    }
+    return new Ticket(this.sink, requestId, immediate);
   }
 
   wait(handles: number | number[], opts: { all?: boolean; timeoutMs?: number } = {}): Ticket {

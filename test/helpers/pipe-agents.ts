@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { withDaemon, type World } from '../fixtures/world.ts';
-import { spawnAgent, type Agent } from './agent.ts';
+import type { Agent } from './agent.ts';
 import { tempDir } from './daemon.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/pipe-agent.ts', import.meta.url));
@@ -38,17 +38,8 @@ export interface PipeWorld extends World {
 
 export async function withPipeAgents(t: TestContext): Promise<PipeWorld> {
   const world = await withDaemon(t);
-  const agents: Agent[] = [];
-  t.after(async () => {
-    await Promise.all(agents.map((a) => a.kill()));
-  });
   return {
     ...world,
-    async pipeAgent() {
-      const module = await bundle();
-      const a = await spawnAgent(world.daemon.socketPath, { module, execArgv: [], env: { NODE_PATH: nodeModules } });
-      agents.push(a);
-      return a;
-    },
+    pipeAgent: async () => world.agent({ module: await bundle(), execArgv: [], env: { NODE_PATH: nodeModules } }),
   };
 }

@@ -4,6 +4,7 @@
  * message }`, and says `{ id: 0, ok: true }` once it is ready.
  */
 import { Worker } from 'node:worker_threads';
+import { rpcCalls } from './child-rpc.ts';
 
 export interface ThreadAgent {
   worker: Worker;
@@ -19,26 +20,11 @@ export async function spawnThreadAgent(moduleUrl: string): Promise<ThreadAgent> 
   // registers tsx in the worker, then loads the TypeScript agent.
   const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(moduleUrl)}); });`;
   const worker = new Worker(boot, { eval: true });
-  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let nextId = 1;
-  worker.on('message', (m: { id: number; ok: boolean; value?: unknown; code?: string; message?: string }) => {
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.ok) w?.resolve(m.value);
-    else w?.reject(Object.assign(new Error(m.message), { code: m.code }));
-  });
+  const rpc = rpcCalls((msg) => worker.postMessage(msg), 'worker');
+  worker.on('message', rpc.answer);
   let failure: Error | undefined;
   worker.on('error', (e) => (failure = e));
-  worker.on('exit', () => {
-    for (const w of waiting.values()) w.reject(failure ?? new Error('worker exited'));
-    waiting.clear();
-  });
-  await new Promise((resolve, reject) => waiting.set(0, { resolve, reject }));
-  const call = <T>(op: string, ...args: unknown[]) =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ id, op, args });
-    });
-  return { worker, threadId: worker.threadId, call };
+  worker.on('exit', () => rpc.fail(failure ?? new Error('worker exited')));
+  await rpc.ready;
+  return { worker, threadId: worker.threadId, call: rpc.call };
 }

@@ -1,87 +1,17 @@
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { connect, Mailslot, MailslotClient, Mutex, type Connection } from '../../src/client/index.ts';
-import { startDaemon, type Daemon } from '../helpers/daemon.ts';
+import { Mailslot, MailslotClient, Mutex, type Connection } from '../../src/client/index.ts';
+import type { Agent } from '../helpers/agent.ts';
+import { withDaemon } from '../fixtures/world.ts';
 
 const agentPath = fileURLToPath(new URL('../fixtures/mailslot-agent.ts', import.meta.url));
 
-/** A mailslot agent process (test/fixtures/mailslot-agent.ts), driven step by step. */
-interface MailslotAgent {
-  readonly pid: number;
-  call<T = unknown>(op: string, ...args: unknown[]): Promise<T>;
-  /** Handlers for the events of a write stream. */
-  onEvent(handler: (event: string, value: unknown) => void): void;
-  kill(): Promise<void>;
-}
-
-async function spawnMailslotAgent(socketPath: string): Promise<MailslotAgent> {
-  const proc: ChildProcess = fork(agentPath, [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, NTIPC_SOCKET: socketPath, NTIPC_NO_START: '1' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    serialization: 'advanced',
-  });
-  const exited = once(proc, 'exit');
-  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  const handlers: ((event: string, value: unknown) => void)[] = [];
-  let nextId = 1;
-  proc.on('message', (m: { id?: number; ok?: boolean; value?: unknown; code?: string; message?: string; event?: string }) => {
-    if (m.event !== undefined) {
-      for (const h of handlers) h(m.event, m.value);
-      return;
-    }
-    const w = waiting.get(m.id!);
-    if (!w) return;
-    waiting.delete(m.id!);
-    if (m.ok) w.resolve(m.value);
-    else w.reject(Object.assign(new Error(m.message ?? 'agent failure'), { code: m.code }));
-  });
-  proc.on('exit', (code, signal) => {
-    for (const w of waiting.values()) w.reject(new Error(`agent exited (${code ?? signal})`));
-    waiting.clear();
-  });
-  await new Promise<void>((resolve, reject) => waiting.set(0, { resolve: () => resolve(), reject }));
-  return {
-    pid: proc.pid!,
-    call<T>(op: string, ...args: unknown[]) {
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        proc.send({ id, op, args });
-      });
-    },
-    onEvent: (h) => void handlers.push(h),
-    async kill() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGKILL');
-        await exited;
-      }
-    },
-  };
-}
-
-/** This test's object manager, a connection of the test process to it, and agents on demand; all torn down after. */
-async function world(t: TestContext): Promise<{ daemon: Daemon; local: Connection; agent(): Promise<MailslotAgent> }> {
-  const daemon = await startDaemon();
-  const agents: MailslotAgent[] = [];
-  const local = await connect({ socketPath: daemon.socketPath, autoStart: false });
-  t.after(async () => {
-    for (const a of agents) await a.kill();
-    local.close();
-    await daemon.stop();
-  });
-  return {
-    daemon,
-    local,
-    async agent() {
-      const a = await spawnMailslotAgent(daemon.socketPath);
-      agents.push(a);
-      return a;
-    },
-  };
+/** This test's object manager, a connection of the test process to it, and mailslot agents (test/fixtures/mailslot-agent.ts) on demand; all torn down after. */
+async function world(t: TestContext) {
+  const w = await withDaemon(t);
+  // 'advanced': info() answers carry Infinity.
+  return { ...w, agent: () => w.agent({ module: agentPath, serialization: 'advanced' }) };
 }
 
 /**
@@ -89,7 +19,7 @@ async function world(t: TestContext): Promise<{ daemon: Daemon; local: Connectio
  * handled its end: abandonment is reported from inside the same step that closes the dead
  * process's handles, so when our wait hears 'abandoned', its mailslots are gone.
  */
-async function killAndSettle(agent: MailslotAgent, mutexName: string, local: Connection): Promise<void> {
+async function killAndSettle(agent: Agent, mutexName: string, local: Connection): Promise<void> {
   const m = await Mutex.open(mutexName, { connection: local });
   const waiting = m.wait();
   await agent.kill();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MessageQueue, Mutex } from '../../src/client/index.ts';
-import { spawnAgent, type Agent } from '../helpers/agent.ts';
+import type { Agent } from '../helpers/agent.ts';
 import { withDaemon } from '../fixtures/world.ts';
 
 const mqAgentPath = fileURLToPath(new URL('../fixtures/mq-agent.ts', import.meta.url));
@@ -20,18 +20,7 @@ interface Outcome {
 
 async function world(t: TestContext) {
   const w = await withDaemon(t);
-  const agents: Agent[] = [];
-  t.after(async () => {
-    for (const a of agents) await a.kill();
-  });
-  return {
-    ...w,
-    async mqAgent(): Promise<Agent> {
-      const a = await spawnAgent(w.daemon.socketPath, { module: mqAgentPath });
-      agents.push(a);
-      return a;
-    },
-  };
+  return { ...w, mqAgent: () => w.agent({ module: mqAgentPath }) };
 }
 
 /** Kill an agent with SIGKILL and return once the object manager has ended its connection. */

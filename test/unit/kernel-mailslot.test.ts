@@ -5,54 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { StatusError, type StatusCode } from '../../src/errors.ts';
-import { PENDING, type Host } from '../../src/kernel/kernel.ts';
+import { StatusError } from '../../src/errors.ts';
+import type { Host } from '../../src/kernel/kernel.ts';
+// The harness first: it loads the kernel, which loads the mailslot module in turn.
+import { KernelHarness, type TestThread, type Ticket } from '../helpers/kernel-harness.ts';
 import { MailslotLimits, deliverMailslotMessage } from '../../src/kernel/objects/mailslot.ts';
-import { KernelHarness, type Outcome, type TestThread } from '../helpers/kernel-harness.ts';
 
 const FOREVER = Infinity;
 const bytes = (s: string) => new Uint8Array(Buffer.from(s));
-const text = (o: Outcome | undefined) => {
-  assert.equal(o?.kind, 'reply', `expected a message, got ${JSON.stringify(o)}`);
-  return Buffer.from((o as { reply: { data: Uint8Array } }).reply.data).toString();
-};
-
-let nextId = 1_000_000;
-
+/** The text of a read that completed. */
+const text = (r: Ticket) => Buffer.from((r.reply as { data: Uint8Array }).data).toString();
 /** A read as the kernel sees it: answered at once, or pending until the sink hears of it. */
-class Read {
-  readonly id = nextId++;
-  private readonly immediate: Outcome | undefined;
-  constructor(
-    private readonly t: TestThread,
-    handle: number,
-    maxBytes = Infinity,
-  ) {
-    try {
-      const r = t.dispatch('readMailslot', { handle, maxBytes }, this.id);
-      this.immediate = r === PENDING ? undefined : { kind: 'reply', reply: r };
-    } catch (e) {
-      if (!(e instanceof StatusError)) throw e;
-      this.immediate = { kind: 'error', code: e.code };
-    }
-  }
-  get outcome(): Outcome | undefined {
-    if (this.immediate) return this.immediate;
-    const late = this.t.sink.of(this.id);
-    assert.ok(late.length <= 1, `read ${this.id} completed ${late.length} times`);
-    return late[0];
-  }
-  get pending(): boolean {
-    return this.outcome === undefined;
-  }
-  get text(): string {
-    return text(this.outcome);
-  }
-  get error(): StatusCode | undefined {
-    const o = this.outcome;
-    return o?.kind === 'error' ? o.code : undefined;
-  }
-}
+const readSlot = (t: TestThread, handle: number, maxBytes = Infinity) => t.start('readMailslot', { handle, maxBytes });
 
 function setup(opts: { maxMessageSize?: number; readTimeoutMs?: number; name?: string } = {}) {
   const k = new KernelHarness();
@@ -63,7 +27,7 @@ function setup(opts: { maxMessageSize?: number; readTimeoutMs?: number; name?: s
   const w = writer.call('openMailslot', { name }).handle;
   const write = (data: string | Uint8Array, by = w, t = writer) => t.call('writeMailslot', { handle: by, data: typeof data === 'string' ? bytes(data) : data }).bytesWritten;
   const info = () => reader.call('getMailslotInfo', { handle: slot });
-  const read = (maxBytes?: number, t = reader) => new Read(t, slot, maxBytes);
+  const read = (maxBytes?: number, t = reader) => readSlot(t, slot, maxBytes);
   return { k, reader, writer, name, slot, w, write, info, read };
 }
 
@@ -72,7 +36,7 @@ describe('mailslot names (kernel)', () => {
     const { writer, write, read } = setup({ name: '\\\\.\\mailslot\\Dir\\Sub\\Slot' });
     const other = writer.call('openMailslot', { name: '\\\\.\\MAILSLOT\\dir\\SUB\\slot' }).handle;
     write('by another spelling', other);
-    assert.equal(read().text, 'by another spelling');
+    assert.equal(text(read()), 'by another spelling');
   });
 
   test('a second create of the name, in any case, fails ERROR_ALREADY_EXISTS and leaves the first alone', () => {
@@ -80,7 +44,7 @@ describe('mailslot names (kernel)', () => {
     assert.equal(writer.fails('createMailslot', { name: '\\\\.\\mailslot\\TWICE', maxMessageSize: 0, readTimeoutMs: 0 }), 'ERROR_ALREADY_EXISTS');
     assert.equal(reader.fails('createMailslot', { name: '\\\\.\\mailslot\\twice', maxMessageSize: 0, readTimeoutMs: 0 }), 'ERROR_ALREADY_EXISTS');
     write('still there');
-    assert.equal(read().text, 'still there');
+    assert.equal(text(read()), 'still there');
   });
 
   test('bad names fail ERROR_INVALID_NAME; a mailslot is created on this machine only', () => {
@@ -158,7 +122,7 @@ describe('mailslot messages (kernel)', () => {
     assert.equal(write('a'), 1);
     assert.equal(write('bc', w2), 2);
     assert.equal(write('def'), 3);
-    assert.deepEqual([read().text, read().text, read().text], ['a', 'bc', 'def']);
+    assert.deepEqual([text(read()), text(read()), text(read())], ['a', 'bc', 'def']);
     assert.ok(read().pending, 'nothing is left: the next read waits');
   });
 
@@ -170,11 +134,11 @@ describe('mailslot messages (kernel)', () => {
     write('bc');
     write('');
     assert.deepEqual([info().nextSize, info().messageCount], [1, 3]);
-    assert.equal(read().text, 'a');
+    assert.equal(text(read()), 'a');
     assert.deepEqual([info().nextSize, info().messageCount], [2, 2]);
-    assert.equal(read().text, 'bc');
+    assert.equal(text(read()), 'bc');
     assert.deepEqual([info().nextSize, info().messageCount], [0, 1]);
-    assert.equal(read().text, '');
+    assert.equal(text(read()), '');
     assert.deepEqual([info().nextSize, info().messageCount], [-1, 0]);
     assert.equal(read().error, 'ERROR_SEM_TIMEOUT');
   });
@@ -190,9 +154,9 @@ describe('mailslot messages (kernel)', () => {
     write('four');
     assert.equal(read(3).error, 'ERROR_INSUFFICIENT_BUFFER');
     assert.equal(info().messageCount, 1);
-    assert.equal(read(4).text, 'four');
+    assert.equal(text(read(4)), 'four');
     write('');
-    assert.equal(read(0).text, '', 'a zero-length message fits a zero-length buffer');
+    assert.equal(text(read(0)), '', 'a zero-length message fits a zero-length buffer');
   });
 
   test('a read of a bad size fails ERROR_INVALID_PARAMETER', () => {
@@ -242,7 +206,7 @@ describe('mailslot messages (kernel)', () => {
     assert.equal(info().messageCount, MailslotLimits.QUOTA_MESSAGES);
     read();
     write('');
-    for (let i = 0; i < MailslotLimits.QUOTA_MESSAGES; i++) assert.equal(read().text, '');
+    for (let i = 0; i < MailslotLimits.QUOTA_MESSAGES; i++) assert.equal(text(read()), '');
     assert.equal(read().error, 'ERROR_SEM_TIMEOUT');
   });
 });
@@ -253,7 +217,7 @@ describe('mailslot reads that wait (kernel)', () => {
     const r = read();
     assert.ok(r.pending);
     write('hello');
-    assert.equal(r.text, 'hello');
+    assert.equal(text(r), 'hello');
   });
 
   test('a read waits exactly the read timeout, then fails ERROR_SEM_TIMEOUT', () => {
@@ -272,11 +236,11 @@ describe('mailslot reads that wait (kernel)', () => {
     const [r1, r2, r3] = [read(), read(undefined, other), read()];
     write('one');
     write('two');
-    assert.equal(r1.text, 'one');
-    assert.equal(r2.text, 'two');
+    assert.equal(text(r1), 'one');
+    assert.equal(text(r2), 'two');
     assert.ok(r3.pending);
     write('three');
-    assert.equal(r3.text, 'three');
+    assert.equal(text(r3), 'three');
   });
 
   test('a new read timeout applies to later reads; a waiting read keeps its own', () => {
@@ -297,10 +261,10 @@ describe('mailslot reads that wait (kernel)', () => {
   test('a cancelled read fails ERROR_OPERATION_ABORTED and takes no message', () => {
     const { reader, write, read } = setup();
     const r = read();
-    assert.equal(reader.call('cancel', { requestId: r.id }).cancelled, true);
+    assert.equal(reader.call('cancel', { requestId: r.requestId }).cancelled, true);
     assert.equal(r.error, 'ERROR_OPERATION_ABORTED');
     write('kept');
-    assert.equal(read().text, 'kept');
+    assert.equal(text(read()), 'kept');
   });
 
   test('a waiting read with too small a buffer fails ERROR_INSUFFICIENT_BUFFER and the next read gets the message', () => {
@@ -309,7 +273,7 @@ describe('mailslot reads that wait (kernel)', () => {
     const big = read(undefined, k.thread(1));
     write('three');
     assert.equal(small.error, 'ERROR_INSUFFICIENT_BUFFER');
-    assert.equal(big.text, 'three');
+    assert.equal(text(big), 'three');
   });
 
   test('a read whose thread ends vanishes unanswered; the message waits for the next read', () => {
@@ -320,7 +284,7 @@ describe('mailslot reads that wait (kernel)', () => {
     t.end();
     write('after');
     assert.ok(gone.pending, 'a dropped read is never answered');
-    assert.equal(read().text, 'after');
+    assert.equal(text(read()), 'after');
   });
 });
 
@@ -342,7 +306,7 @@ describe('the reader\'s close (kernel)', () => {
     assert.equal(writer.fails('writeMailslot', { handle: w, data: bytes('old') }), 'ERROR_FILE_NOT_FOUND');
     const w2 = writer.call('openMailslot', { name }).handle;
     writer.call('writeMailslot', { handle: w2, data: bytes('new') });
-    assert.equal(new Read(reader, again).text, 'new');
+    assert.equal(text(readSlot(reader, again)), 'new');
     assert.equal(reader.call('getMailslotInfo', { handle: again }).messageCount, 0);
   });
 
@@ -368,7 +332,7 @@ describe('the reader\'s close (kernel)', () => {
     assert.equal(reader.info(slot).state.writers, 0);
     writer.end();
     assert.equal(info().messageCount, 1);
-    assert.equal(read().text, 'kept');
+    assert.equal(text(read()), 'kept');
   });
 });
 
@@ -419,16 +383,16 @@ describe('mailslots on other machines (kernel)', () => {
   test('without a network, a write to any machine reaches this machine\'s mailslot only, if there is one', () => {
     const { writer, remoteWriter, read } = remote('*');
     writer.call('writeMailslot', { handle: remoteWriter, data: bytes('local') });
-    assert.equal(read().text, 'local');
+    assert.equal(text(read()), 'local');
     const none = writer.call('openMailslot', { name: '\\\\*\\mailslot\\nobody-reads' }).handle;
     assert.equal(writer.call('writeMailslot', { handle: none, data: bytes('lost') }).bytesWritten, 4, 'unreliable: no failure');
   });
 
   test('a message from the network is delivered like a local write and wakes a waiting read', () => {
     const { k, reader, slot } = setup({ name: '\\\\.\\mailslot\\Net\\In', maxMessageSize: 4 });
-    const r = new Read(reader, slot);
+    const r = readSlot(reader, slot);
     assert.equal(deliverMailslotMessage(k.kernel, 'net\\in', bytes('ping')), 'delivered');
-    assert.equal(r.text, 'ping');
+    assert.equal(text(r), 'ping');
     assert.equal(deliverMailslotMessage(k.kernel, 'net\\in', bytes('large')), 'too-large');
     assert.equal(deliverMailslotMessage(k.kernel, 'nobody', bytes('x')), 'no-mailslot');
     assert.equal(reader.call('getMailslotInfo', { handle: slot }).messageCount, 0);
@@ -446,7 +410,7 @@ describe('mailslots on other machines (kernel)', () => {
     const buf = bytes('orig');
     deliverMailslotMessage(k.kernel, 'copy', buf);
     buf.set(bytes('XXXX'));
-    assert.equal(read().text, 'orig');
+    assert.equal(text(read()), 'orig');
   });
 
   test('after the reader closes, a message from the network finds no mailslot', () => {

@@ -15,24 +15,10 @@ import { MAX_RECEIPTS, encodeReceipt } from '../../src/kernel/objects/message-re
 import { MessageQueueLimits } from '../../src/protocol/message-queue.ts';
 import type { MessageQueueStat, RequestOf } from '../../src/protocol/schema.ts';
 
-let nextId = 1_000_000;
-
 type GetOptions = Partial<Omit<RequestOf<'mqGet'>, 'key' | 'name'>>;
 
 /** A thread's message-queue calls. */
 function mq(t: TestThread) {
-  const start = <K extends 'mqSend' | 'mqReceive' | 'mqGet'>(name: K, body: RequestOf<K>): Ticket => {
-    const requestId = nextId++;
-    let immediate;
-    try {
-      const r = t.dispatch(name, body, requestId);
-      immediate = r === undefined || typeof r === 'symbol' ? undefined : ({ kind: 'reply', reply: r } as const);
-    } catch (e) {
-      if (!(e instanceof StatusError)) throw e;
-      immediate = { kind: 'error', code: e.code } as const;
-    }
-    return new Ticket(t.sink, requestId, immediate);
-  };
   const getBody = (key: number | string, o: GetOptions = {}): RequestOf<'mqGet'> => ({
     name: typeof key === 'string' ? key : undefined,
     key: typeof key === 'number' ? key : 0,
@@ -45,11 +31,11 @@ function mq(t: TestThread) {
   return {
     get: (key: number | string, o: GetOptions = {}) => t.call('mqGet', getBody(key, o)).handle,
     getFails: (key: number | string, o: GetOptions = {}) => t.fails('mqGet', getBody(key, o)),
-    startGet: (key: number | string, o: GetOptions = {}) => start('mqGet', getBody(key, o)),
+    startGet: (key: number | string, o: GetOptions = {}) => t.start('mqGet', getBody(key, o)),
     send: (handle: number, type: number, data: string | Buffer = '', noWait = false) =>
-      start('mqSend', { handle, type, data: Buffer.from(data), noWait }),
+      t.start('mqSend', { handle, type, data: Buffer.from(data), noWait }),
     receive: (handle: number, o: { type?: number; maxBytes?: number; noWait?: boolean; truncate?: boolean; except?: boolean; token?: number; claim?: number; ack?: number } = {}) =>
-      start('mqReceive', {
+      t.start('mqReceive', {
         handle, type: o.type ?? 0, maxBytes: o.maxBytes ?? Infinity, noWait: o.noWait ?? false, truncate: o.truncate ?? false,
         except: o.except ?? false, token: o.token ?? 0, claim: o.claim ?? 0, ack: o.ack ?? 0,
       }),
@@ -75,10 +61,7 @@ function claimed(ticket: Ticket): boolean {
   return (o.reply as { claimed: boolean }).claimed;
 }
 
-function code(ticket: Ticket): string | undefined {
-  const o = ticket.outcome;
-  return o?.kind === 'error' ? o.code : undefined;
-}
+const code = (ticket: Ticket): string | undefined => ticket.error;
 
 const done = (ticket: Ticket) => ticket.outcome?.kind === 'reply';
 

@@ -7,53 +7,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { StatusError, type StatusCode } from '../../src/errors.ts';
-import { PENDING } from '../../src/kernel/kernel.ts';
 import { Access } from '../../src/protocol/access.ts';
 import { PipeAccess, PipeDirection, PipeMode, PipeState } from '../../src/protocol/named-pipe.ts';
 import type { RequestOf } from '../../src/protocol/schema.ts';
-import { KernelHarness, type Outcome, type TestThread } from '../helpers/kernel-harness.ts';
-
-let nextId = 2_000_000;
-
-/** A request that may be deferred: its immediate answer, or what the sink heard of it since. */
-class Call {
-  readonly id = nextId++;
-  private readonly immediate: Outcome | undefined;
-  constructor(
-    private readonly t: TestThread,
-    name: 'connectNamedPipe' | 'waitNamedPipe',
-    body: RequestOf<'connectNamedPipe'> | RequestOf<'waitNamedPipe'>,
-  ) {
-    try {
-      const r = t.dispatch(name, body as never, this.id);
-      this.immediate = r === PENDING ? undefined : { kind: 'reply', reply: r };
-    } catch (e) {
-      if (!(e instanceof StatusError)) throw e;
-      this.immediate = { kind: 'error', code: e.code };
-    }
-  }
-  get outcome(): Outcome | undefined {
-    if (this.immediate) return this.immediate;
-    const late = this.t.sink.of(this.id);
-    assert.ok(late.length <= 1, `request ${this.id} completed ${late.length} times`);
-    return late[0];
-  }
-  get pending(): boolean {
-    return this.outcome === undefined;
-  }
-  get error(): StatusCode | undefined {
-    const o = this.outcome;
-    return o?.kind === 'error' ? o.code : undefined;
-  }
-  get reply(): unknown {
-    const o = this.outcome;
-    assert.equal(o?.kind, 'reply', `expected a reply, got ${JSON.stringify(o)}`);
-    return (o as { reply: unknown }).reply;
-  }
-  cancel(): boolean {
-    return this.t.call('cancel', { requestId: this.id }).cancelled;
-  }
-}
+import { KernelHarness, type TestThread } from '../helpers/kernel-harness.ts';
 
 type CreateOpts = Partial<RequestOf<'createNamedPipe'>>;
 let tokens = 0;
@@ -88,8 +45,8 @@ function createFails(t: TestThread, name: string, opts: CreateOpts = {}): Status
 const READWRITE = Access.GENERIC_READ | Access.GENERIC_WRITE;
 const open = (t: TestThread, name: string, access = READWRITE) => t.call('openNamedPipe', { name, access });
 const openFails = (t: TestThread, name: string, access = READWRITE) => t.fails('openNamedPipe', { name, access });
-const connect = (t: TestThread, handle: number, tok = '') => new Call(t, 'connectNamedPipe', { handle, token: tok });
-const waitPipe = (t: TestThread, name: string, timeoutMs: number, useDefault = false) => new Call(t, 'waitNamedPipe', { name, timeoutMs, useDefault });
+const connect = (t: TestThread, handle: number, tok = '') => t.start('connectNamedPipe', { handle, token: tok });
+const waitPipe = (t: TestThread, name: string, timeoutMs: number, useDefault = false) => t.start('waitNamedPipe', { name, timeoutMs, useDefault });
 const stateOf = (t: TestThread, handle: number) => t.call('queryNamedPipe', { handle }).pipeState;
 
 /** A server process, a client process, and a third one. */
@@ -304,7 +261,7 @@ describe('named pipe connection lifecycle', () => {
     const { server, client } = setup();
     const s = create(server, '\\\\.\\pipe\\cancel');
     const conn = connect(server, s.handle);
-    assert.equal(conn.cancel(), true);
+    assert.equal(server.cancel(conn), true);
     assert.equal(conn.error, 'ERROR_OPERATION_ABORTED');
     assert.equal(stateOf(server, s.handle), PipeState.listening);
     open(client, '\\\\.\\pipe\\cancel');
@@ -461,7 +418,7 @@ describe('WaitNamedPipe', () => {
     create(server, '\\\\.\\pipe\\w-cancel', { maxInstances: 1 });
     open(client, '\\\\.\\pipe\\w-cancel');
     const w = waitPipe(client, '\\\\.\\pipe\\w-cancel', Infinity);
-    assert.equal(w.cancel(), true);
+    assert.equal(client.cancel(w), true);
     assert.equal(w.error, 'ERROR_OPERATION_ABORTED');
     waitPipe(other, '\\\\.\\pipe\\w-cancel', Infinity);
     assert.equal(k.kernel.pending.count, 1);
