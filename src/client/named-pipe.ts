@@ -136,6 +136,11 @@ export abstract class NamedPipeEnd extends KernelHandle {
     return new IpcError(code, syscall, this.name, detail);
   }
 
+  /** Why an operation has no channel to go to (what use() throws; the data operations reject with it instead). */
+  protected refusal(op: 'data' | 'peek', syscall: string): IpcError {
+    return this.closedLocally ? this.fail('ERROR_INVALID_HANDLE', syscall, 'the pipe handle is closed') : this.noChannel(op, syscall);
+  }
+
   /** The channel for an operation, or its failure. */
   protected use(op: 'data' | 'peek', syscall: string): PipeChannel {
     if (this.closedLocally) throw this.fail('ERROR_INVALID_HANDLE', syscall, 'the pipe handle is closed');
@@ -151,8 +156,11 @@ export abstract class NamedPipeEnd extends KernelHandle {
    * ERROR_PIPE_LISTENING (a server with no client yet), ERROR_ACCESS_DENIED (not this
    * end's direction), ERROR_INVALID_HANDLE (closed).
    */
-  async write(data: Uint8Array): Promise<number> {
-    return this.use('data', 'WriteFile').write(data);
+  write(data: Uint8Array): Promise<number> {
+    // Not async: the channel's promise is handed back as it is (an async wrapper would cost
+    // every write two more promise jobs); a refusal here still comes as a rejection.
+    const ch = this.channel;
+    return ch !== undefined && !this.closedLocally ? ch.write(data) : Promise.reject(this.refusal('data', 'WriteFile'));
   }
 
   /**
@@ -161,13 +169,15 @@ export abstract class NamedPipeEnd extends KernelHandle {
    * byte read mode joins messages. Waits while nothing is there. The other end closed:
    * what is left, then ERROR_BROKEN_PIPE. Fails as write() otherwise.
    */
-  async read(buf: Uint8Array, opts?: { signal?: AbortSignal }): Promise<{ bytesRead: number; moreData: boolean }> {
-    return this.use('data', 'ReadFile').read(buf, opts);
+  read(buf: Uint8Array, opts?: { signal?: AbortSignal }): Promise<{ bytesRead: number; moreData: boolean }> {
+    const ch = this.channel;
+    return ch !== undefined && !this.closedLocally ? ch.read(buf, opts) : Promise.reject(this.refusal('data', 'ReadFile'));
   }
 
   /** A whole message (message read mode), or whatever is there (byte read mode). */
-  async readMessage(opts?: { signal?: AbortSignal }): Promise<Buffer> {
-    return this.use('data', 'ReadFile').readMessage(opts);
+  readMessage(opts?: { signal?: AbortSignal }): Promise<Buffer> {
+    const ch = this.channel;
+    return ch !== undefined && !this.closedLocally ? ch.readMessage(opts) : Promise.reject(this.refusal('data', 'ReadFile'));
   }
 
   /**
@@ -187,12 +197,13 @@ export abstract class NamedPipeEnd extends KernelHandle {
    * pipe in message read mode (else ERROR_BAD_PIPE); a reply already queued before the
    * write: ERROR_PIPE_BUSY.
    */
-  async transact(data: Uint8Array, maxReplyBytes = Infinity): Promise<{ data: Buffer; moreData: boolean }> {
-    if (this.closedLocally) throw this.fail('ERROR_INVALID_HANDLE', 'TransactNamedPipe', 'the pipe handle is closed');
+  transact(data: Uint8Array, maxReplyBytes = Infinity): Promise<{ data: Buffer; moreData: boolean }> {
+    if (this.closedLocally) return Promise.reject(this.fail('ERROR_INVALID_HANDLE', 'TransactNamedPipe', 'the pipe handle is closed'));
     if (this.channel === undefined && (this.type !== 'message' || this.currentReadMode !== 'message')) {
-      throw this.fail('ERROR_BAD_PIPE', 'TransactNamedPipe', 'transact needs a message pipe in message read mode');
+      return Promise.reject(this.fail('ERROR_BAD_PIPE', 'TransactNamedPipe', 'transact needs a message pipe in message read mode'));
     }
-    return this.use('data', 'TransactNamedPipe').transact(data, maxReplyBytes);
+    const ch = this.channel;
+    return ch !== undefined ? ch.transact(data, maxReplyBytes) : Promise.reject(this.refusal('data', 'TransactNamedPipe'));
   }
 
   /**

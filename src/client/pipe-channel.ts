@@ -7,7 +7,9 @@
  * Flow control is by credit: a write's bytes go out at once, and the write resolves when
  * the socket has taken them and the peer's unread bytes, these included, fit the peer's
  * buffer (its `receiveQuota`). The peer reports what it has read in `consumed` frames,
- * coalesced per turn of its event loop. A write starts only once the one before it fits,
+ * coalesced per turn of its event loop and sent as window updates are: with its own data,
+ * after half the buffer is read, or when the writer may be waiting for them (see
+ * credit()). A write starts only once the one before it fits,
  * so a reader that stops reading holds at most its buffer plus one write.
  */
 import type net from 'node:net';
@@ -15,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import { IpcError, type StatusCode } from '../errors.ts';
 import { ProtocolError } from '../protocol/fields.ts';
 import { encodeControl, MAX_DATA_FRAME, MAX_MESSAGE, type ControlFrame, type FrameSink, type PipeFrameParser } from '../protocol/pipe-wire.ts';
-import { Outbox } from './pipe-outbox.ts';
+import { Outbox, SMALL_WRITE } from './pipe-outbox.ts';
 import { PipeWrites } from './pipe-writes.ts';
 import { ReceiveQueue } from './pipe-receive-queue.ts';
 import { channelStream } from './pipe-stream.ts';
@@ -73,6 +75,9 @@ export class PipeChannel implements FrameSink {
   private currentState: ChannelState = 'connected';
   private currentReadMode: ReadMode;
   private readonly messageType: boolean;
+  /** config.receiveQuota and config.canRead, at hand for the paths run per message. */
+  private readonly quota: number;
+  private readonly canRead: boolean;
 
   // Receiving.
   private readonly queue = new ReceiveQueue();
@@ -105,6 +110,8 @@ export class PipeChannel implements FrameSink {
   ) {
     this.peerPid = peer.pid;
     this.messageType = config.type === 'message';
+    this.quota = config.receiveQuota;
+    this.canRead = config.canRead;
     this.currentReadMode = this.messageType ? config.readMode : 'byte';
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.outbox = new Outbox(
@@ -142,6 +149,14 @@ export class PipeChannel implements FrameSink {
    * fails ERROR_OPERATION_ABORTED and is not delivered.
    */
   write(data: Uint8Array): Promise<number> {
+    if (this.currentState === 'connected' && this.config.canWrite && data instanceof Uint8Array && data.length > 0 && data.length <= SMALL_WRITE) {
+      // The common case, nothing to refuse: what the rest does, without its detours. (A
+      // small write is copied as it goes out, so any Uint8Array will do as it is; and
+      // `instanceof Buffer` costs more than all the rest here.)
+      const written = this.writes.write(data as Buffer);
+      if (!this.refed) this.updateRef();
+      return written;
+    }
     const syscall = 'WriteFile';
     const refused = this.writeRefusal(syscall) ?? this.dataRefusal(data, syscall);
     if (refused) return Promise.reject(refused);
@@ -171,6 +186,14 @@ export class PipeChannel implements FrameSink {
 
   /** A whole message (message read mode), or whatever is there (byte read mode). Fails as read(). */
   readMessage(opts?: { signal?: AbortSignal }): Promise<Buffer> {
+    if (this.queue.count > 0 && this.readers.length === 0 && this.canRead && (opts === undefined || opts.signal?.aborted !== true)) {
+      // Something is there and no read waits before this one (so the end is connected or
+      // broken: the other states empty the queue): what startRead() does, without its detour.
+      const before = this.queue.bytes;
+      const value = this.queue.takeMessage(this.currentReadMode === 'message');
+      this.credit(before - this.queue.bytes);
+      return Promise.resolve(value);
+    }
     const syscall = 'ReadFile';
     const refused = this.readRefusal(syscall);
     if (refused) return Promise.reject(refused);
@@ -313,6 +336,22 @@ export class PipeChannel implements FrameSink {
     const max = this.messageType ? MAX_MESSAGE : MAX_DATA_FRAME;
     if (this.incomingBytes > max) throw new ProtocolError(`a write of more than ${max} bytes`);
     this.incoming!.push(bytes);
+    if (this.pendingCredit > 0) this.arrived();
+  }
+
+  /** @internal A whole write in one slice: what data(bytes) then dataEnd(true) do. */
+  message(bytes: Buffer): void {
+    if (this.incoming !== null) {
+      this.data(bytes);
+      this.dataEnd(true);
+      return;
+    }
+    if (this.currentState !== 'connected') return;
+    if (this.queue.bytes > this.quota) throw new ProtocolError("a write beyond the reader's buffer");
+    // (A frame is at most MAX_DATA_FRAME bytes, within both bounds data() checks.)
+    this.queue.pushOne(bytes, ++this.writesReceived);
+    if (this.pendingCredit > 0) this.arrived();
+    if (this.readers.length > 0) this.serve();
   }
 
   /** @internal */
@@ -322,6 +361,7 @@ export class PipeChannel implements FrameSink {
     if (this.incoming === null) this.beginIncoming(false);
     this.queue.push(this.incoming!, this.incomingBytes, ++this.writesReceived);
     this.incoming = null;
+    if (this.pendingCredit > 0) this.arrived();
     if (this.readers.length > 0) this.serve();
   }
 
@@ -382,14 +422,35 @@ export class PipeChannel implements FrameSink {
     this.pendingCredit = 0;
   }
 
-  /** `n` more bytes read: the peer's writer gets to know. */
+  /**
+   * `n` more bytes read: the peer's writer gets to know, as TCP's window updates go. Half
+   * the peer's room read: this turn. Otherwise only when its writer may be waiting for it
+   * (creditAwaited()), at the end of this turn; else the credit rides with our next frame
+   * and costs no write (and no wake-up of the peer) of its own.
+   */
   private credit(n: number): void {
     if (n > 0 && this.currentState === 'connected') {
       this.pendingCredit += n;
-      // Half the peer's room read: tell it this turn; otherwise let it ride with our next data.
-      if (this.pendingCredit * 2 >= this.config.receiveQuota) this.outbox.schedule();
-      else this.outbox.scheduleLazy();
+      if (this.pendingCredit * 2 >= this.quota) this.outbox.schedule();
+      else if (this.creditAwaited()) this.outbox.scheduleLazy();
     }
+  }
+
+  /**
+   * The peer counts as unread here every byte it sent that we have not credited: those in
+   * the socket, those arrived (queued, or part of a write still coming) and those read
+   * since the last credit. Its next write, or the resolution of one, waits only while that
+   * count is over our quota. Bytes still in the socket arrive in a later turn, which asks
+   * again; so when what has arrived plus the credit held back fits the quota, nothing of
+   * the peer's waits for that credit. (Reading does not change this sum; arrivals raise it.)
+   */
+  private creditAwaited(): boolean {
+    return this.queue.bytes + (this.incoming === null ? 0 : this.incomingBytes) + this.pendingCredit > this.quota;
+  }
+
+  /** Bytes arrived: credit held back may now be awaited by the peer. */
+  private arrived(): void {
+    if (this.pendingCredit > 0 && this.creditAwaited()) this.outbox.scheduleLazy();
   }
 
   /** A read: at once when something is there and no read waits before it, else it waits its turn. */

@@ -9,6 +9,8 @@ import { CONSUMED_FRAME, FRAME_HEADER, MAX_DATA_FRAME, writeConsumed, writeDataH
 
 /** Payloads up to this size are copied into the batch; larger ones are sent from the caller's buffer. */
 const COPY_LIMIT = 16 * 1024;
+/** A write up to this size is one frame copied into the batch: any Uint8Array does (no Buffer needed). */
+export const SMALL_WRITE = COPY_LIMIT;
 const SLAB = 64 * 1024;
 
 export class Outbox {
@@ -51,6 +53,17 @@ export class Outbox {
   /** One write's bytes as data frames, the last marked as its write's end; `commit`: report when the socket has them. */
   data(payload: Buffer, commit = true): void {
     if (commit) this.wanted = true;
+    const length = payload.length;
+    if (length <= COPY_LIMIT) {
+      // One frame, copied into the slab: the common case of small writes.
+      if (this.slabPos + FRAME_HEADER + length > this.slab.length) this.room(FRAME_HEADER + length);
+      const at = this.slabPos;
+      writeDataHeader(this.slab, at, length, true);
+      this.slab.set(payload, at + FRAME_HEADER);
+      this.slabPos = at + FRAME_HEADER + length;
+      if (!this.scheduled) this.schedule();
+      return;
+    }
     let pos = 0;
     do {
       const n = Math.min(MAX_DATA_FRAME, payload.length - pos);

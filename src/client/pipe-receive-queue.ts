@@ -13,14 +13,18 @@ interface Entry {
   offset: number;
   /** Bytes not yet read. */
   left: number;
-  /** The peer's count of writes, this one included (for the discard at its close). */
-  seq: number;
 }
 
 const EMPTY = Buffer.alloc(0);
 
 export class ReceiveQueue {
-  private entries: Entry[] = [];
+  /**
+   * The writes; one that is a single slice and wholly unread is kept as that slice (the
+   * common case: no object of its own), and becomes an Entry once part of it is read.
+   */
+  private entries: (Entry | Buffer)[] = [];
+  /** The peer's count of writes, each entry's included (for the discard at its close). */
+  private seqs: number[] = [];
   private head = 0;
   /** Unread bytes, every write together. */
   bytes = 0;
@@ -31,8 +35,31 @@ export class ReceiveQueue {
   }
 
   push(parts: Buffer[], size: number, seq: number): void {
-    this.entries.push({ parts, index: 0, offset: 0, left: size, seq });
+    this.entries.push(parts.length === 1 && size > 0 && parts[0]!.length === size ? parts[0]! : { parts, index: 0, offset: 0, left: size });
+    this.seqs.push(seq);
     this.bytes += size;
+  }
+
+  /** A write whose bytes are one slice. */
+  pushOne(part: Buffer, seq: number): void {
+    this.entries.push(part);
+    this.seqs.push(seq);
+    this.bytes += part.length;
+  }
+
+  /** The entry at `i` as an Entry (a whole slice becomes one). */
+  private at(i: number): Entry {
+    const e = this.entries[i]!;
+    if (!(e instanceof Uint8Array)) return e;
+    const entry: Entry = { parts: [e], index: 0, offset: 0, left: e.length };
+    this.entries[i] = entry;
+    return entry;
+  }
+
+  /** Unread bytes of the entry at `i`. */
+  private left(i: number): number {
+    const e = this.entries[i]!;
+    return e instanceof Uint8Array ? e.length : e.left;
   }
 
   /**
@@ -42,7 +69,14 @@ export class ReceiveQueue {
    */
   readInto(buf: Uint8Array, messageMode: boolean): { bytesRead: number; moreData: boolean } {
     if (messageMode) {
-      const e = this.entries[this.head]!;
+      const whole = this.entries[this.head]!;
+      if (whole instanceof Uint8Array && whole.length <= buf.length) {
+        buf.set(whole, 0);
+        this.bytes -= whole.length;
+        this.shift();
+        return { bytesRead: whole.length, moreData: false };
+      }
+      const e = this.at(this.head);
       const n = Math.min(buf.length, e.left);
       this.copyOut(e, buf, 0, n);
       const moreData = e.left > 0;
@@ -52,7 +86,16 @@ export class ReceiveQueue {
     const out = Math.min(buf.length, this.bytes);
     let written = 0;
     do {
-      const e = this.entries[this.head]!;
+      const whole = this.entries[this.head]!;
+      if (whole instanceof Uint8Array && whole.length <= out - written) {
+        // A whole slice that fits: copied as it is, no cursor needed.
+        buf.set(whole, written);
+        written += whole.length;
+        this.bytes -= whole.length;
+        this.shift();
+        continue;
+      }
+      const e = this.at(this.head);
       const n = Math.min(out - written, e.left);
       this.copyOut(e, buf, written, n);
       written += n;
@@ -65,8 +108,13 @@ export class ReceiveQueue {
   takeMessage(messageMode: boolean): Buffer {
     if (messageMode) {
       const e = this.entries[this.head]!;
-      if (e.parts.length === 1 && e.offset === 0) {
+      if (e instanceof Uint8Array) {
         // A message unread and in one slice, the common case: as it is.
+        this.bytes -= e.length;
+        this.shift();
+        return e;
+      }
+      if (e.parts.length === 1 && e.offset === 0) {
         const part = e.parts[0]!;
         this.bytes -= e.left;
         this.shift();
@@ -77,8 +125,14 @@ export class ReceiveQueue {
     const out = this.bytes === 0 ? EMPTY : Buffer.allocUnsafe(this.bytes);
     let written = 0;
     while (this.count > 0) {
-      const e = this.entries[this.head]!;
-      written += this.copyOut(e, out, written, e.left);
+      const whole = this.entries[this.head]!;
+      if (whole instanceof Uint8Array) {
+        out.set(whole, written);
+        written += whole.length;
+        this.bytes -= whole.length;
+      } else {
+        written += this.copyOut(whole, out, written, whole.left);
+      }
       this.shift();
     }
     return out;
@@ -86,7 +140,13 @@ export class ReceiveQueue {
 
   /** Up to `max` bytes of the head message; what is left of it stays queued (`moreData`). */
   readHead(max: number): { data: Buffer; moreData: boolean } {
-    const e = this.entries[this.head]!;
+    const whole = this.entries[this.head]!;
+    if (whole instanceof Uint8Array && whole.length <= max) {
+      this.bytes -= whole.length;
+      this.shift();
+      return { data: whole, moreData: false };
+    }
+    const e = this.at(this.head);
     const n = Math.min(max, e.left);
     let out: Buffer;
     const part = e.parts[e.index];
@@ -113,7 +173,13 @@ export class ReceiveQueue {
    */
   takeChunk(): Buffer | null {
     while (this.count > 0) {
-      const e = this.entries[this.head]!;
+      const whole = this.entries[this.head]!;
+      if (whole instanceof Uint8Array) {
+        this.bytes -= whole.length;
+        this.shift();
+        return whole;
+      }
+      const e = this.at(this.head);
       if (e.left === 0) {
         this.shift();
         continue;
@@ -133,13 +199,13 @@ export class ReceiveQueue {
    */
   peek(maxBytes: number, messageType: boolean): { data: Buffer; bytesAvailable: number; messageBytesLeft: number } {
     const avail = this.bytes;
-    const messageLength = messageType && avail > 0 ? this.entries[this.head]!.left : 0;
+    const messageLength = messageType && avail > 0 ? this.left(this.head) : 0;
     let n = Math.min(maxBytes, avail);
     if (messageType && avail > 0) n = Math.min(n, messageLength);
     const data = n === 0 ? Buffer.alloc(0) : Buffer.allocUnsafe(n);
     let written = 0;
     for (let i = this.head; written < n; i++) {
-      const e = this.entries[i]!;
+      const e = this.at(i);
       let index = e.index;
       let offset = e.offset;
       while (written < n && index < e.parts.length) {
@@ -157,15 +223,16 @@ export class ReceiveQueue {
   /** Drop the writes after the peer's `writes`-th (the peer closed before they resolved). */
   dropAfter(writes: number): void {
     while (this.count > 0) {
-      const last = this.entries[this.entries.length - 1]!;
-      if (last.seq <= writes) break;
-      this.bytes -= last.left;
+      if (this.seqs[this.seqs.length - 1]! <= writes) break;
+      this.bytes -= this.left(this.entries.length - 1);
       this.entries.pop();
+      this.seqs.pop();
     }
   }
 
   clear(): void {
     this.entries = [];
+    this.seqs = [];
     this.head = 0;
     this.bytes = 0;
   }
@@ -197,10 +264,12 @@ export class ReceiveQueue {
     this.entries[this.head] = undefined as unknown as Entry;
     this.head++;
     if (this.head === this.entries.length) {
-      this.entries = [];
+      this.entries.length = 0;
+      this.seqs.length = 0;
       this.head = 0;
     } else if (this.head >= 1024 && this.head * 2 >= this.entries.length) {
       this.entries = this.entries.slice(this.head);
+      this.seqs = this.seqs.slice(this.head);
       this.head = 0;
     }
   }

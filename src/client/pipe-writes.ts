@@ -28,15 +28,67 @@ interface PendingWrite {
 
 const noop = (): void => {};
 
+/**
+ * A first-in first-out line with O(1) shift (Array#shift copies once the array is large,
+ * and a fast writer keeps thousands of small writes in flight).
+ */
+class Line<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  first(): T | undefined {
+    return this.items[this.head];
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T {
+    const item = this.items[this.head]!;
+    this.items[this.head] = undefined;
+    this.head++;
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Everything in the line, taken out. */
+  drain(): T[] {
+    const all = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return all;
+  }
+}
+
+// The executor of every write's promise, without a closure per write: it hands its
+// functions over here and the write picks them up at once.
+let nextResolve: (n: number) => void = noop;
+let nextReject: (e: Error) => void = noop;
+function capture(resolve: (n: number) => void, reject: (e: Error) => void): void {
+  nextResolve = resolve;
+  nextReject = reject;
+}
+
 function pendingWrite(data: Buffer, resolve: PendingWrite['resolve'], reject: PendingWrite['reject'], result: number, transact: boolean, first: PendingWrite | undefined): PendingWrite {
   return { data, first, resolve, reject, result, transact, sentThrough: 0, batch: 0, seq: 0 };
 }
 
 export class PipeWrites {
-  private readonly unsent: PendingWrite[] = [];
-  private readonly inflight: PendingWrite[] = [];
+  private readonly unsent = new Line<PendingWrite>();
+  private readonly inflight = new Line<PendingWrite>();
   /** Zero-length messages sent past writes that wait for room: they wait only for the socket. */
-  private readonly zeros: PendingWrite[] = [];
+  private readonly zeros = new Line<PendingWrite>();
   private sentBytes = 0;
   private credited = 0;
   private writesSent = 0;
@@ -58,7 +110,10 @@ export class PipeWrites {
   /** WriteFile's bytes (checked by the caller): resolves with `buf.length` as write() does. */
   write(buf: Buffer): Promise<number> {
     const n = buf.length;
-    return new Promise<number>((resolve, reject) => {
+    const promise = new Promise<number>(capture);
+    const resolve = nextResolve;
+    const reject = nextReject;
+    {
       if (n === 0 && this.unsent.length === 0) {
         // An empty message takes no room: it goes at once, even past a write that waits for
         // the reader, and resolves as soon as the socket has it.
@@ -85,7 +140,8 @@ export class PipeWrites {
           this.unsent.push(w);
         }
       }
-    });
+    }
+    return promise;
   }
 
   /**
@@ -108,13 +164,13 @@ export class PipeWrites {
   /** The socket has taken the outbox's batches up to `batch`. */
   committed(batch: number): void {
     this.committedBatch = batch;
-    while (this.zeros.length > 0 && this.zeros[0]!.batch <= batch) this.zeros.shift()!.resolve!(0);
+    while (this.zeros.length > 0 && this.zeros.first()!.batch <= batch) this.zeros.shift().resolve!(0);
     this.settle();
   }
 
   /** Fail every write not yet resolved; nothing more is sent of them. */
   fail(error: () => Error): void {
-    const writes = [...this.inflight.splice(0), ...this.zeros.splice(0), ...this.unsent.splice(0)];
+    const writes = [...this.inflight.drain(), ...this.zeros.drain(), ...this.unsent.drain()];
     for (const w of writes) w.reject(error());
   }
 
@@ -124,7 +180,7 @@ export class PipeWrites {
    */
   writesThatResolved(): number {
     let first = this.writesSent + 1;
-    for (const w of [this.inflight[0], this.unsent[0], this.zeros[0]]) {
+    for (const w of [this.inflight.first(), this.unsent.first(), this.zeros.first()]) {
       const seq = w === undefined ? 0 : (w.first ?? w).seq;
       if (seq > 0) first = Math.min(first, seq);
     }
@@ -139,7 +195,7 @@ export class PipeWrites {
   /** Send the writes the peer has room for: each once the one before it fits. */
   private pump(): void {
     while (this.unsent.length > 0 && this.fits()) {
-      const w = this.unsent.shift()!;
+      const w = this.unsent.shift();
       this.send(w);
       if (!w.transact) this.inflight.push(w);
     }
@@ -158,7 +214,7 @@ export class PipeWrites {
   /** Resolve, in order, the writes that are committed and fit the peer's buffer. */
   private settle(): void {
     while (this.inflight.length > 0) {
-      const w = this.inflight[0]!;
+      const w = this.inflight.first()!;
       if (w.batch > this.committedBatch || w.sentThrough - this.credited > this.peerQuota) break;
       this.inflight.shift();
       w.resolve?.(w.result);
