@@ -1,7 +1,8 @@
 /**
  * The seed's file client: wait for the server's pipe, open it, ask for FILE, and print each
- * line the server sends, one message each, until the empty message that ends the file.
- * The one instance serves one client at a time: the others wait their turn.
+ * line the server sends, one message each, until the server disconnects it (reads then fail
+ * ERROR_PIPE_NOT_CONNECTED: the seed's `while (ReadFile(...))`). The one instance serves
+ * one client at a time: the others wait their turn.
  *
  * usage: client.ts PIPE FILE
  * Exit codes: 0 the whole file came; 1 the server went away before the end of it; 3 no such
@@ -28,14 +29,14 @@ while (pipe === undefined) {
 await pipe.setState({ readMode: 'message' });
 await pipe.write(Buffer.from(file)); // WriteFile: the request
 try {
-  for (;;) {
-    const line = await pipe.readMessage(); // ReadFile: one response record
-    if (line.length === 0) break; // the end of the file
-    process.stdout.write(line);
-  }
+  for (;;) process.stdout.write(await pipe.readMessage()); // ReadFile: one response record
 } catch (e) {
-  if (!isCode(e, 'ERROR_BROKEN_PIPE') && !isCode(e, 'ERROR_PIPE_NOT_CONNECTED')) throw e;
-  console.error(`client (pid ${process.pid}): the server went away before the end of ${file}`);
-  process.exitCode = 1;
+  // The server disconnected us once we had read everything (it flushed first): the end.
+  // A server that closed its end or died instead breaks the pipe before the end.
+  if (!isCode(e, 'ERROR_PIPE_NOT_CONNECTED')) {
+    if (!isCode(e, 'ERROR_BROKEN_PIPE')) throw e;
+    console.error(`client (pid ${process.pid}): the server went away before the end of ${file}`);
+    process.exitCode = 1;
+  }
 }
-await pipe.close(); // CloseHandle: the server, waiting for this, disconnects us
+await pipe.close(); // CloseHandle

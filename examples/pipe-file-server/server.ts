@@ -4,11 +4,9 @@
  * message, and disconnects the client to make room for the next one (DisconnectNamedPipe).
  *
  * DisconnectNamedPipe throws away whatever the client has not read yet, on Windows as here,
- * so the seed's server, disconnecting as soon as its last write returns, may cut a slow
- * client's file short. Windows servers call FlushFileBuffers first, which waits until the
- * client has read everything; this one ends the file with an empty message and waits for
- * the client to close its end (its read then fails ERROR_BROKEN_PIPE) before disconnecting.
- * A line is sent with its newline, so no line is an empty message.
+ * so between the last write and the disconnect the server calls FlushFileBuffers, which
+ * waits until the client has read everything (the seed leaves it out, and a slow client
+ * would lose the end of its file).
  */
 import fs from 'node:fs';
 import { IpcError, NamedPipeServer } from '../../src/client/index.ts';
@@ -49,14 +47,7 @@ export async function serveFiles(pipe: NamedPipeServer, requests: number, signal
           log(`server: cannot read ${file}: ${(e as Error).message}`);
         }
         for (const line of lines) await pipe.write(Buffer.from(line)); // WriteFile: one line, one message
-        await pipe.write(Buffer.alloc(0)); // the end of the file
-        // In place of FlushFileBuffers: wait until the client has read it all and closed.
-        await pipe.readMessage({ signal }).then(
-          (m) => log(`server: pid ${pid} sent ${m.length} more bytes; disconnecting it`),
-          (e: unknown) => {
-            if (!isCode(e, 'ERROR_BROKEN_PIPE')) throw e;
-          },
-        );
+        await pipe.flush(); // FlushFileBuffers: the client has read it all
         log(`server: sent ${lines.length} lines to pid ${pid}`);
         served++;
       } catch (e) {

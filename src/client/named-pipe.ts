@@ -164,6 +164,21 @@ export abstract class NamedPipeEnd extends KernelHandle {
   }
 
   /**
+   * FlushFileBuffers. Resolves once the other end has read every byte this end wrote before
+   * the call, so that a server may then disconnect() (which discards unread data) without
+   * cutting a client short; at once when there is nothing to wait for: nothing unread, the
+   * other end gone, a server with no client (NP-BR09). Fails ERROR_INVALID_HANDLE (closed),
+   * ERROR_ACCESS_DENIED (this end cannot write), ERROR_PIPE_NOT_CONNECTED (a disconnected client).
+   */
+  flush(): Promise<void> {
+    const ch = this.channel;
+    if (ch !== undefined && !this.closedLocally) return ch.flush();
+    // A server's instance with no client (listening, disconnected) has nothing to flush.
+    if (!this.closedLocally && this instanceof NamedPipeServer) return Promise.resolve();
+    return Promise.reject(this.refusal('data', 'FlushFileBuffers'));
+  }
+
+  /**
    * ReadFile into `buf`. In message read mode, a message larger than `buf` gives the part
    * that fits with `moreData: true` (ERROR_MORE_DATA) and the rest stays for the next read;
    * byte read mode joins messages. Waits while nothing is there. The other end closed:

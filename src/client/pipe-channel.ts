@@ -88,6 +88,8 @@ export class PipeChannel implements FrameSink {
   private writesReceived = 0;
   /** Bytes read since the last `consumed` frame. */
   private pendingCredit = 0;
+  /** The peer waits in flush(): credit goes out every turn until everything here is read. */
+  private peerFlushing = false;
 
   // Sending.
   private readonly outbox: Outbox;
@@ -182,6 +184,27 @@ export class PipeChannel implements FrameSink {
     const refused = this.readRefusal(syscall) ?? (buf instanceof Uint8Array ? undefined : this.err('ERROR_INVALID_PARAMETER', syscall, 'the buffer must be a Uint8Array'));
     if (refused) return Promise.reject(refused);
     return this.startRead(ReadKind.into, buf, 0, opts?.signal, syscall);
+  }
+
+  /**
+   * FlushFileBuffers: resolves once the other end has read everything this end wrote before
+   * the call (a server may then disconnect without losing data), or has gone (closed: there
+   * is nothing left to wait for, as on Windows). Fails ERROR_INVALID_HANDLE (closed),
+   * ERROR_ACCESS_DENIED (this end cannot write), ERROR_PIPE_NOT_CONNECTED (a disconnected client).
+   */
+  flush(): Promise<void> {
+    const syscall = 'FlushFileBuffers';
+    const refused =
+      this.closedRefusal(syscall) ??
+      (this.config.canWrite ? undefined : this.err('ERROR_ACCESS_DENIED', syscall, 'this end of the pipe cannot write')) ??
+      (this.currentState === 'disconnected' && this.config.end === 'client' ? this.notConnected(syscall) : undefined);
+    if (refused) return Promise.reject(refused);
+    if (this.currentState !== 'connected') return Promise.resolve();
+    const flushed = this.writes.flush();
+    if (flushed === null) return Promise.resolve();
+    this.outbox.control(encodeControl('flush', {}));
+    this.updateRef();
+    return flushed;
   }
 
   /** A whole message (message read mode), or whatever is there (byte read mode). Fails as read(). */
@@ -371,7 +394,14 @@ export class PipeChannel implements FrameSink {
       case 'consumed':
         if (this.currentState !== 'connected') return;
         this.writes.credit(frame.body.bytes);
+        // Still flushing: ask again, after whatever this credit let go out.
+        if (this.writes.flushing) this.outbox.control(encodeControl('flush', {}));
         this.updateRef();
+        return;
+      case 'flush':
+        if (this.currentState !== 'connected') return;
+        this.peerFlushing = true;
+        if (this.pendingCredit > 0) this.outbox.schedule();
         return;
       case 'close':
         if (this.currentState === 'connected') {
@@ -420,6 +450,7 @@ export class PipeChannel implements FrameSink {
     if (this.pendingCredit === 0 || this.currentState !== 'connected') return;
     this.outbox.consumed(this.pendingCredit);
     this.pendingCredit = 0;
+    if (this.peerFlushing && this.queue.bytes === 0 && this.incoming === null) this.peerFlushing = false;
   }
 
   /**
@@ -431,7 +462,7 @@ export class PipeChannel implements FrameSink {
   private credit(n: number): void {
     if (n > 0 && this.currentState === 'connected') {
       this.pendingCredit += n;
-      if (this.pendingCredit * 2 >= this.quota) this.outbox.schedule();
+      if (this.peerFlushing || this.pendingCredit * 2 >= this.quota) this.outbox.schedule();
       else if (this.creditAwaited()) this.outbox.scheduleLazy();
     }
   }
@@ -530,6 +561,7 @@ export class PipeChannel implements FrameSink {
     // A write cut short by the peer's end is never shown in part.
     this.incoming = null;
     this.pendingCredit = 0;
+    this.writes.endFlushes();
     this.failWrites(() => this.err('ERROR_NO_DATA', 'WriteFile', 'the other end has closed the pipe'));
     this.serve();
     this.resolveEnded('broken');
@@ -571,6 +603,8 @@ export class PipeChannel implements FrameSink {
 
   private failWrites(error: () => IpcError): void {
     this.writes.fail(error);
+    // A flush has nothing left to wait for once nothing more can be read (NP-BR09: ok).
+    this.writes.endFlushes();
   }
 
   /** Keep the process alive only while something here waits. */

@@ -90,7 +90,11 @@ export class PipeWrites {
   /** Zero-length messages sent past writes that wait for room: they wait only for the socket. */
   private readonly zeros = new Line<PendingWrite>();
   private sentBytes = 0;
+  /** Bytes of every write and transaction request so far, sent or not. */
+  private issuedBytes = 0;
   private credited = 0;
+  /** flush() calls waiting for the peer to have read through `through` bytes, in order. */
+  private readonly flushes: { through: number; resolve(): void }[] = [];
   private writesSent = 0;
   private committedBatch = 0;
 
@@ -104,12 +108,13 @@ export class PipeWrites {
 
   /** Something waits here (to be sent, committed or read). */
   get busy(): boolean {
-    return this.unsent.length > 0 || this.inflight.length > 0 || this.zeros.length > 0;
+    return this.unsent.length > 0 || this.inflight.length > 0 || this.zeros.length > 0 || this.flushes.length > 0;
   }
 
   /** WriteFile's bytes (checked by the caller): resolves with `buf.length` as write() does. */
   write(buf: Buffer): Promise<number> {
     const n = buf.length;
+    this.issuedBytes += n;
     const promise = new Promise<number>(capture);
     const resolve = nextResolve;
     const reject = nextReject;
@@ -149,6 +154,7 @@ export class PipeWrites {
    * reply tells the rest), so it has no promise and does not wait for room.
    */
   transact(buf: Buffer): void {
+    this.issuedBytes += buf.length;
     this.unsent.push(pendingWrite(buf, undefined, noop, buf.length, true, undefined));
     this.pump();
   }
@@ -159,6 +165,26 @@ export class PipeWrites {
     this.credited += n;
     this.pump();
     this.settle();
+    while (this.flushes.length > 0 && this.flushes[0]!.through <= this.credited) this.flushes.shift()!.resolve();
+  }
+
+  /**
+   * FlushFileBuffers: resolves once the peer has read every byte written so far; null when it
+   * has already (nothing to wait for). The peer is asked to report its reads at once meanwhile.
+   */
+  flush(): Promise<void> | null {
+    if (this.issuedBytes === this.credited) return null;
+    return new Promise<void>((resolve) => this.flushes.push({ through: this.issuedBytes, resolve }));
+  }
+
+  /** A flush() waits. */
+  get flushing(): boolean {
+    return this.flushes.length > 0;
+  }
+
+  /** Resolve every flush() still waiting: the other end will read nothing more. */
+  endFlushes(): void {
+    for (const f of this.flushes.splice(0)) f.resolve();
   }
 
   /** The socket has taken the outbox's batches up to `batch`. */

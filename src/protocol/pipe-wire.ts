@@ -12,7 +12,7 @@
 import { f, ProtocolError, Reader, Writer, type Fields, type ValueOf } from './fields.ts';
 
 /** Checked at the handshake: a peer speaking another version is refused. */
-export const PIPE_WIRE_VERSION = 1;
+export const PIPE_WIRE_VERSION = 2;
 
 /** `u32 payload length | u8 kind`. */
 export const FRAME_HEADER = 5;
@@ -49,6 +49,8 @@ export const controlFrames = {
   disconnect: { kind: 6, fields: {} },
   /** Client → server: the disconnect is seen. */
   disconnectAck: { kind: 7, fields: {} },
+  /** The writer waits in FlushFileBuffers: report reads at once until everything is read. */
+  flush: { kind: 8, fields: {} },
 } as const satisfies Record<string, { kind: number; fields: Fields }>;
 
 export type ControlName = keyof typeof controlFrames;

@@ -319,6 +319,53 @@ for (const backendName of backendNames) {
       await Promise.all([c.close(), c2.close(), s.close()]);
     });
 
+    test('flush() resolves once the other end has read everything written before it; a disconnect then loses nothing', async () => {
+      const { s, c, close } = await pair({ ...message, outBufferSize: 64 });
+      await s.flush(); // nothing written: at once
+      await c.setState({ readMode: 'message' });
+      const lines = ['one', 'two', 'three'];
+      for (const l of lines) await s.write(bytes(l));
+      const flushed = track(s.flush());
+      await arrived(c, 11);
+      for (let i = 0; i < 5; i++) await turn();
+      assert.equal(flushed.settled, false, 'nothing read yet: the flush waits');
+      const got: string[] = [];
+      for (let i = 0; i < lines.length; i++) got.push(text(await c.readMessage()));
+      await flushed.promise;
+      assert.deepEqual(got, lines);
+      await s.disconnect();
+      await assert.rejects(c.readMessage(), { code: 'ERROR_PIPE_NOT_CONNECTED' });
+      await close();
+    });
+
+    test('flush() in every state (NP-BR09): the other end gone ends a waiting flush; listening and disconnected servers have nothing to flush; a disconnected client fails', async () => {
+      const { s, c, close } = await pair({ ...message, outBufferSize: 4096 });
+      await s.write(bytes('never read'));
+      const flushed = track(s.flush());
+      await arrived(c, 10);
+      assert.equal(flushed.settled, false);
+      await c.close();
+      await flushed.promise; // nothing more will be read: nothing to wait for
+      await s.flush(); // closing, data or not: ok
+      await s.disconnect();
+      await s.flush(); // a disconnected server: ok
+      await s.close();
+      await assert.rejects(s.flush(), { code: 'ERROR_INVALID_HANDLE' });
+      await close();
+
+      const p = await pair();
+      await p.s.disconnect();
+      await assert.rejects(p.c.flush(), { code: 'ERROR_PIPE_NOT_CONNECTED' });
+      await p.close();
+      const name = `\\\\.\\pipe\\ntipc-io-${process.pid}-listening-${++n}`;
+      const listening = await NamedPipeServer.create(name, { connection: a });
+      await listening.flush(); // listening: ok
+      await listening.close();
+      const inbound = await pair({ access: 'inbound' }, 'write');
+      await assert.rejects(inbound.s.flush(), { code: 'ERROR_ACCESS_DENIED' });
+      await inbound.close();
+    });
+
     test('read modes are per end: the client switching leaves the server as it was; message mode on a byte pipe is refused', async () => {
       const m = await pair({ type: 'message', readMode: 'byte' });
       await m.c.setState({ readMode: 'message' });
