@@ -49,7 +49,7 @@ export abstract class KernelHandle implements Waitable, AsyncDisposable {
   async wait(timeoutMs = Infinity, opts?: WaitOptions): Promise<WaitStatus> {
     checkTimeout(timeoutMs, 'WaitForSingleObject');
     const c = this.connection;
-    return (await runWait(c, () => c.send('wait', { handles: [this.handle], all: false, timeoutMs }), opts)).status;
+    return (await runWait(c, () => c.send('wait', { handles: [this.handle], all: false, timeoutMs, detectDeadlock: opts?.detectDeadlock === true }), opts)).status;
   }
 
   /** The object manager's description of the object (state, handles, waiters). */

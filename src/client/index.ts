@@ -9,6 +9,19 @@ export { Connection, connect, defaultConnection, brokerStatus, stopBroker, type 
 export { serveForeground, type ServeOptions } from './launch.ts';
 export { KernelHandle, type HandleOptions } from './handle.ts';
 export { waitAny, waitAll, signalAndWait, type Waitable, type WaitOptions } from './wait.ts';
+export {
+  inspect,
+  type Snapshot,
+  type InspectFilter,
+  type InspectedObject,
+  type InspectedProcess,
+  type InspectedThread,
+  type InspectedHandle,
+  type ObjectActivity,
+  type ThreadRef,
+  type WaitForEdge,
+  type DeadlockCycle,
+} from './inspect.ts';
 export { Mutex, type MutexLock } from './mutex.ts';
 export { Semaphore } from './semaphore.ts';
 export { Event } from './event.ts';

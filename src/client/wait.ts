@@ -12,6 +12,13 @@ export type { WaitStatus };
 export interface WaitOptions {
   /** Cancels the wait. If the wait was satisfied before the cancel reached the object manager, the result stands. */
   signal?: AbortSignal;
+  /**
+   * Reject with ERROR_POSSIBLE_DEADLOCK instead of waiting forever: at once, having changed
+   * nothing, when this wait would close a cycle of the wait-for graph (or wait on threads
+   * already in one); later, when a wait of another thread closes a cycle this wait is in
+   * and it is the youngest opted-in wait of that cycle. ntipc's own: Windows has no such flag.
+   */
+  detectDeadlock?: boolean;
 }
 
 /** Anything ntipc can wait on. */
@@ -100,7 +107,7 @@ export async function waitAny(
 ): Promise<{ status: 'signaled' | 'abandoned'; index: number } | { status: 'timeout'; index: -1 }> {
   checkTimeout(timeoutMs, 'WaitForMultipleObjects');
   const { connection, handles } = handlesOf(objs as KernelHandle[], 'WaitForMultipleObjects');
-  const r = await runWait(connection, () => connection.send('wait', { handles, all: false, timeoutMs }), opts);
+  const r = await runWait(connection, () => connection.send('wait', { handles, all: false, timeoutMs, detectDeadlock: opts?.detectDeadlock === true }), opts);
   return r as { status: 'signaled' | 'abandoned'; index: number } | { status: 'timeout'; index: -1 };
 }
 
@@ -112,7 +119,7 @@ export async function waitAny(
 export async function waitAll(objs: readonly Waitable[], timeoutMs = Infinity, opts?: WaitOptions): Promise<WaitStatus> {
   checkTimeout(timeoutMs, 'WaitForMultipleObjects');
   const { connection, handles } = handlesOf(objs as KernelHandle[], 'WaitForMultipleObjects');
-  return (await runWait(connection, () => connection.send('wait', { handles, all: true, timeoutMs }), opts)).status;
+  return (await runWait(connection, () => connection.send('wait', { handles, all: true, timeoutMs, detectDeadlock: opts?.detectDeadlock === true }), opts)).status;
 }
 
 /**
@@ -130,5 +137,5 @@ export async function signalAndWait(
   const s = toSignal as KernelHandle;
   const w = toWaitOn as KernelHandle;
   const connection = s.connection;
-  return (await runWait(connection, () => connection.send('signalAndWait', { signal: s.handle, waitOn: w.handle, timeoutMs }), opts)).status;
+  return (await runWait(connection, () => connection.send('signalAndWait', { signal: s.handle, waitOn: w.handle, timeoutMs, detectDeadlock: opts?.detectDeadlock === true }), opts)).status;
 }

@@ -14,19 +14,19 @@ export interface HandleEntry {
 }
 
 export class HandleTable {
-  private readonly entries = new Map<number, HandleEntry>();
+  private readonly byHandle = new Map<number, HandleEntry>();
   private next = 4;
 
   get size(): number {
-    return this.entries.size;
+    return this.byHandle.size;
   }
 
   /** Add a handle; the caller has already counted the reference. */
   add(object: KernelObject, access: number): number {
-    check(this.entries.size < MAX_HANDLES_PER_PROCESS, 'ERROR_NOT_ENOUGH_QUOTA', 'too many handles in this process');
+    check(this.byHandle.size < MAX_HANDLES_PER_PROCESS, 'ERROR_NOT_ENOUGH_QUOTA', 'too many handles in this process');
     const handle = this.next;
     this.next += 4;
-    this.entries.set(handle, { object, access });
+    this.byHandle.set(handle, { object, access });
     return handle;
   }
 
@@ -35,7 +35,7 @@ export class HandleTable {
    * with every right in `access`. The low two bits of a handle are ignored, as on Windows.
    */
   get<O extends KernelObject>(handle: number, access: number, type?: ObjectType<O>): O {
-    const entry = this.entries.get(handle & ~3);
+    const entry = this.byHandle.get(handle & ~3);
     if (entry === undefined) throw new StatusError('ERROR_INVALID_HANDLE', `no handle ${handle}`);
     if (type !== undefined && entry.object.type !== type) {
       throw new StatusError('ERROR_INVALID_HANDLE', `handle ${handle} is a ${entry.object.type.name}, not a ${type.name}`);
@@ -46,22 +46,27 @@ export class HandleTable {
 
   /** The rights `handle` was opened with (0 for no such handle). */
   access(handle: number): number {
-    return this.entries.get(handle & ~3)?.access ?? 0;
+    return this.byHandle.get(handle & ~3)?.access ?? 0;
   }
 
   /** Remove a handle and return its object, or fail ERROR_INVALID_HANDLE. */
   remove(handle: number): KernelObject {
     const key = handle & ~3;
-    const entry = this.entries.get(key);
+    const entry = this.byHandle.get(key);
     if (entry === undefined) throw new StatusError('ERROR_INVALID_HANDLE', `no handle ${handle}`);
-    this.entries.delete(key);
+    this.byHandle.delete(key);
     return entry.object;
+  }
+
+  /** Every handle and its entry, in the order they were made (inspection). */
+  entries(): IterableIterator<[number, HandleEntry]> {
+    return this.byHandle.entries();
   }
 
   /** Remove every handle, returning their objects (for process exit). */
   clear(): KernelObject[] {
-    const objects = [...this.entries.values()].map((e) => e.object);
-    this.entries.clear();
+    const objects = [...this.byHandle.values()].map((e) => e.object);
+    this.byHandle.clear();
     return objects;
   }
 }

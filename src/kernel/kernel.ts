@@ -13,7 +13,9 @@ import { MAX_OBJECTS, Namespace } from './namespace.ts';
 import { describeObject, type KernelObject, type ObjectType } from './object.ts';
 import { ClientProcess, Thread, type CompletionSink } from './process.ts';
 import { PendingRequests } from './pending.ts';
-import { WaitEngine } from './wait.ts';
+import { WaitEngine, type WaitBlock } from './wait.ts';
+import { breakDeadlocks, deadlockOf } from './wait-for.ts';
+import { inspect, parseInspectFilter } from './inspect.ts';
 import { eventHandlers } from './objects/event.ts';
 import { mailslotHandlers } from './objects/mailslot.ts';
 import { abandonOwned, mutexHandlers } from './objects/mutex.ts';
@@ -60,6 +62,14 @@ export interface Host {
   journal?: QueueJournal;
 }
 
+/**
+ * Hears of the kernel's changes once per unit of work (a request, a disconnect, a tick, a
+ * delivery from outside): the ids of the objects whose state, handles, waiters or activity
+ * changed (destroyed ones included: they are no longer found), and whether any process,
+ * thread, handle table or thread's waits changed. It must not call into the kernel but to read it.
+ */
+export type KernelObserver = (changedObjectIds: ReadonlySet<number>, processesChanged: boolean) => void;
+
 /** A handler's answer when the reply will come later through the thread's sink. */
 export const PENDING = Symbol('pending');
 
@@ -94,6 +104,9 @@ const coreHandlers = {
     }
     return { objects };
   },
+  inspect(ctx, req) {
+    return { snapshot: inspect(ctx.kernel, parseInspectFilter(req), ctx.thread) };
+  },
 } satisfies Partial<Handlers>;
 
 /** The handler table; a request without a handler is a compile error here. */
@@ -122,6 +135,12 @@ export class Kernel {
   readonly pending: PendingRequests;
   threadCount = 0;
   handleCount = 0;
+  private readonly observers: KernelObserver[] = [];
+  /** Objects changed in the current unit of work; kept only while someone observes. */
+  private changedIds = new Set<number>();
+  private processesChanged = false;
+  /** Nesting of units of work: observers hear at the end of the outermost. */
+  private depth = 0;
 
   constructor(
     readonly clock: Clock,
@@ -132,6 +151,9 @@ export class Kernel {
       now: () => this.clock.now(),
       ref: (o: KernelObject) => this.ref(o),
       unref: (o: KernelObject) => this.unref(o),
+      changed: (o: KernelObject) => this.changed(o),
+      threadsChanged: () => this.threadsChanged(),
+      deadlockOf: (b: WaitBlock) => deadlockOf(this, b),
     };
     this.waits = new WaitEngine(engineHost);
     this.pending = new PendingRequests(engineHost);
@@ -139,15 +161,18 @@ export class Kernel {
 
   /** A new thread (connection) of process `pid`. */
   connect(pid: number, sink: CompletionSink, agent = ''): Thread {
-    let process = this.processes.get(pid);
-    if (process === undefined) {
-      process = new ClientProcess(pid);
-      this.processes.set(pid, process);
-    }
-    const thread = new Thread(process, sink, agent);
-    process.threads.add(thread);
-    this.threadCount++;
-    return thread;
+    return this.batch(() => {
+      this.threadsChanged();
+      let process = this.processes.get(pid);
+      if (process === undefined) {
+        process = new ClientProcess(pid);
+        this.processes.set(pid, process);
+      }
+      const thread = new Thread(process, sink, agent);
+      process.threads.add(thread);
+      this.threadCount++;
+      return thread;
+    });
   }
 
   /**
@@ -157,7 +182,12 @@ export class Kernel {
    */
   disconnect(thread: Thread): void {
     if (!thread.alive) return;
+    this.batch(() => this.end(thread));
+  }
+
+  private end(thread: Thread): void {
     thread.alive = false;
+    this.threadsChanged();
     this.threadCount--;
     this.waits.dropAll(thread);
     this.pending.dropAll(thread);
@@ -176,12 +206,84 @@ export class Kernel {
     check(thread.alive, 'ERROR_INVALID_HANDLE', 'thread has ended');
     const handler = handlers[name] as Handler<K> | undefined;
     if (handler === undefined) throw new StatusError('ERROR_INVALID_FUNCTION', `no handler for ${String(name)}`);
-    return handler({ kernel: this, thread, process: thread.process, requestId }, body);
+    // A unit of work (batch), written out: this is every request's path.
+    this.depth++;
+    try {
+      return handler({ kernel: this, thread, process: thread.process, requestId }, body);
+    } finally {
+      if (--this.depth === 0) this.settle();
+    }
   }
 
   /** Fire every deadline that is due. */
   tick(): void {
-    this.deadlines.fireDue(this.clock.now());
+    this.batch(() => this.deadlines.fireDue(this.clock.now()));
+  }
+
+  /**
+   * Run `work` as one unit of work: at the end of the outermost unit, waiters that asked for
+   * deadlock detection and are now deadlocked are failed, then observers hear of what
+   * changed, once. dispatch, disconnect and tick are units; so must be any other work done
+   * on the kernel from outside (a delivery, a poll).
+   */
+  batch<T>(work: () => T): T {
+    this.depth++;
+    try {
+      return work();
+    } finally {
+      if (--this.depth === 0) this.settle();
+    }
+  }
+
+  /**
+   * Hear of changes at the end of every unit of work (see KernelObserver). Returns the
+   * unsubscribe function. With no observer, changes are not even collected.
+   */
+  observe(listener: KernelObserver): () => void {
+    this.observers.push(listener);
+    return () => {
+      const i = this.observers.indexOf(listener);
+      if (i >= 0) this.observers.splice(i, 1);
+      if (this.observers.length === 0) {
+        this.changedIds.clear();
+        this.processesChanged = false;
+      }
+    };
+  }
+
+  /** `obj`'s state, handles, waiters or activity changed (for observers; free when there are none). */
+  changed(obj: KernelObject): void {
+    if (this.observers.length > 0) this.changedIds.add(obj.id);
+  }
+
+  /** A process, thread, handle table, or a thread's waits or owned objects changed (for observers). */
+  threadsChanged(): void {
+    if (this.observers.length > 0) this.processesChanged = true;
+  }
+
+  /** Every pending wait of every thread. */
+  *waitBlocks(): IterableIterator<WaitBlock> {
+    for (const p of this.processes.values()) for (const t of p.threads) yield* t.waits.values();
+  }
+
+  private settle(): void {
+    if (this.waits.detecting > 0 && this.waits.graphChanged) breakDeadlocks(this);
+    this.waits.graphChanged = false;
+    if (this.observers.length === 0 || (this.changedIds.size === 0 && !this.processesChanged)) return;
+    const ids = this.changedIds;
+    const processes = this.processesChanged;
+    this.changedIds = new Set();
+    this.processesChanged = false;
+    for (const listener of [...this.observers]) {
+      try {
+        listener(ids, processes);
+      } catch (e) {
+        // An observer's bug must not fail the request that has already happened: report it apart.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
   }
 
   /** When `tick` next has work, on the kernel clock. */
@@ -232,6 +334,7 @@ export class Kernel {
   adopt(obj: KernelObject): void {
     check(this.objects.size < MAX_OBJECTS, 'ERROR_NOT_ENOUGH_QUOTA', 'too many objects');
     this.objects.set(obj.id, obj);
+    this.changed(obj);
   }
 
   addHandle(process: ClientProcess, obj: KernelObject, access: number): number {
@@ -239,6 +342,8 @@ export class Kernel {
     obj.handleCount++;
     this.handleCount++;
     this.ref(obj);
+    this.changed(obj);
+    this.threadsChanged();
     return handle;
   }
 
@@ -249,6 +354,8 @@ export class Kernel {
   private dropHandle(obj: KernelObject): void {
     obj.handleCount--;
     this.handleCount--;
+    this.changed(obj);
+    this.threadsChanged();
     // The name goes with the last handle, as on Windows, even if a pending wait keeps the
     // object itself alive: a later create makes a new object, a later open finds nothing.
     if (obj.handleCount === 0) this.namespace.remove(obj);
@@ -262,6 +369,7 @@ export class Kernel {
   /** Drop a reference; the last one destroys the object and frees its name. */
   unref(obj: KernelObject): void {
     if (--obj.refs > 0) return;
+    this.changed(obj);
     this.namespace.remove(obj);
     this.objects.delete(obj.id);
     obj.type.destroy(obj, this);

@@ -2,6 +2,7 @@
  * What every kernel object is, and what every object type tells the kernel about its
  * objects. The wait engine and the namespace know this interface, never the types.
  */
+import type { ObjectActivity } from '../protocol/inspection.ts';
 import type { ObjectInfo, ObjectTypeName, WaitStatus } from '../protocol/schema.ts';
 import type { AccessMapping } from './access.ts';
 import type { Kernel } from './kernel.ts';
@@ -28,6 +29,8 @@ export interface ObjectType<O extends KernelObject = any> {
   readonly signalRight?: number;
   /** False for a type no wait may name (a section): such a wait fails ERROR_INVALID_HANDLE. */
   readonly waitable?: boolean;
+  /** The thread that owns it (a mutex), for the wait-for graph; types without owners omit it. */
+  owner?(obj: O): Thread | null;
 }
 
 let nextObjectId = 1;
@@ -44,6 +47,8 @@ export abstract class KernelObject {
   refs = 0;
   /** Wait blocks in arrival order. */
   readonly waiters: WaitBlock[] = [];
+  /** What happened to it since it was made (inspection): counted where it happens. */
+  readonly activity: ObjectActivity = { waits: 0, signals: 0, messages: 0, bytes: 0 };
 
   get displayName(): string | null {
     return this.key === undefined ? null : this.key.startsWith('Local\\') ? this.key.slice(6) : this.key;

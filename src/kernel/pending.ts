@@ -10,12 +10,13 @@ import type { ReplyOf, RequestName } from '../protocol/schema.ts';
 import type { Deadline, Deadlines } from './deadlines.ts';
 import type { KernelObject } from './object.ts';
 import type { Thread } from './process.ts';
-import { MAX_WAITS_PER_THREAD } from './wait.ts';
+import { MAX_WAITS_PER_THREAD, nextArrival } from './wait.ts';
 
 /** One pending request of one thread. */
 export class PendingRequest<K extends RequestName = RequestName> {
   deadline: Deadline | undefined;
   done = false;
+  readonly seq = nextArrival();
   constructor(
     readonly thread: Thread,
     readonly requestId: number,
@@ -23,12 +24,18 @@ export class PendingRequest<K extends RequestName = RequestName> {
     readonly object: KernelObject | undefined,
     /** Take it out of the owner's queue; called once, however it ends. */
     readonly detach: () => void,
+    /** The object it waits on, referenced or not (inspection lists it among that object's waiters). */
+    readonly subject: KernelObject | undefined,
+    /** When it began, on the kernel's monotonic clock. */
+    readonly startedAt: number,
   ) {}
 }
 
 export interface PendingOptions<K extends RequestName> {
   /** The object it waits on: referenced while it is pending, so it outlives its handles. */
   object?: KernelObject;
+  /** The object it waits on without referencing it (a mailslot read, a pipe connect), for inspection. */
+  subject?: KernelObject;
   /** Infinity for none. */
   timeoutMs: number;
   /** What a timeout answers (after the request is detached). */
@@ -42,6 +49,10 @@ export interface PendingHost {
   now(): number;
   ref(obj: KernelObject): void;
   unref(obj: KernelObject): void;
+  /** An object's waiters or activity changed (for observers). */
+  changed(obj: KernelObject): void;
+  /** A thread's pending requests changed (for observers). */
+  threadsChanged(): void;
 }
 
 export class PendingRequests {
@@ -54,9 +65,12 @@ export class PendingRequests {
   begin<K extends RequestName>(thread: Thread, requestId: number, request: K, opts: PendingOptions<K>): PendingRequest<K> {
     check(!thread.waits.has(requestId) && !thread.pending.has(requestId), 'ERROR_INVALID_PARAMETER', `request id ${requestId} already pending`);
     check(thread.waits.size + thread.pending.size < MAX_WAITS_PER_THREAD, 'ERROR_NOT_ENOUGH_QUOTA', 'too many pending requests in this thread');
-    const p: PendingRequest<K> = new PendingRequest(thread, requestId, request, opts.object, () => opts.detach(p));
+    const subject = opts.object ?? opts.subject;
+    const p: PendingRequest<K> = new PendingRequest(thread, requestId, request, opts.object, () => opts.detach(p), subject, this.host.now());
     thread.pending.set(requestId, p);
     this.count++;
+    if (subject !== undefined) this.host.changed(subject);
+    this.host.threadsChanged();
     if (opts.object !== undefined) this.host.ref(opts.object);
     if (opts.timeoutMs !== Infinity) {
       p.deadline = this.host.deadlines.add(this.host.now() + opts.timeoutMs, () => {
@@ -71,6 +85,7 @@ export class PendingRequests {
   /** Answer it. */
   complete<K extends RequestName>(p: PendingRequest<K>, reply: ReplyOf<K>): void {
     this.finish(p);
+    if (p.subject !== undefined) p.subject.activity.waits++;
     p.thread.sink.reply(p.requestId, p.request, reply);
   }
 
@@ -100,6 +115,8 @@ export class PendingRequests {
     this.host.deadlines.cancel(p.deadline);
     p.thread.pending.delete(p.requestId);
     p.detach();
+    if (p.subject !== undefined) this.host.changed(p.subject);
+    this.host.threadsChanged();
     if (p.object !== undefined) this.host.unref(p.object);
   }
 }

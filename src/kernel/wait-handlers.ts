@@ -14,14 +14,14 @@ function waitable(process: ClientProcess, handle: number): KernelObject {
 }
 
 export const waitHandlers = {
-  wait(ctx, { handles, all, timeoutMs }) {
+  wait(ctx, { handles, all, timeoutMs, detectDeadlock }) {
     checkTimeout(timeoutMs);
     check(handles.length > 0, 'ERROR_INVALID_PARAMETER', 'wait on no objects');
     const objects = handles.map((h) => waitable(ctx.process, h));
-    return ctx.kernel.waits.begin(ctx.thread, ctx.requestId, 'wait', objects, all, timeoutMs) ?? PENDING;
+    return ctx.kernel.waits.begin(ctx.thread, ctx.requestId, 'wait', objects, all, timeoutMs, detectDeadlock) ?? PENDING;
   },
 
-  signalAndWait(ctx, { signal, waitOn, timeoutMs }) {
+  signalAndWait(ctx, { signal, waitOn, timeoutMs, detectDeadlock }) {
     checkTimeout(timeoutMs);
     const target = ctx.process.handles.get(signal, 0);
     check(target.type.signal !== undefined, 'ERROR_INVALID_HANDLE', `a ${target.type.name} cannot be signaled`);
@@ -29,7 +29,8 @@ export const waitHandlers = {
     const object = waitable(ctx.process, waitOn);
     // The signal fails before any wait begins (a full semaphore, a mutex not owned).
     target.type.signal(target, ctx.thread, ctx.kernel);
-    return ctx.kernel.waits.begin(ctx.thread, ctx.requestId, 'signalAndWait', [object], false, timeoutMs) ?? PENDING;
+    // With detectDeadlock, the deadlock check comes after the signal, which stands if it fails.
+    return ctx.kernel.waits.begin(ctx.thread, ctx.requestId, 'signalAndWait', [object], false, timeoutMs, detectDeadlock) ?? PENDING;
   },
 
   cancel(ctx, { requestId }) {

@@ -29,16 +29,25 @@ export interface WaitResult {
   index: number;
 }
 
+/** Arrival order of waits and other pending requests, across every object (inspection lists waiters by it). */
+let arrivals = 0;
+export const nextArrival = (): number => ++arrivals;
+
 /** One pending wait of one thread. */
 export class WaitBlock {
   deadline: Deadline | undefined;
   done = false;
+  readonly seq = nextArrival();
   constructor(
     readonly thread: Thread,
     readonly requestId: number,
     readonly request: Extract<RequestName, 'wait' | 'signalAndWait'>,
     readonly objects: readonly KernelObject[],
     readonly all: boolean,
+    /** The waiter asked to fail ERROR_POSSIBLE_DEADLOCK rather than block in a deadlock. */
+    readonly detectDeadlock: boolean,
+    /** When it began, on the kernel's monotonic clock. */
+    readonly startedAt: number,
   ) {}
 }
 
@@ -48,7 +57,7 @@ export function checkTimeout(timeoutMs: number): void {
 }
 
 /** The objects without repeats, in order (a wait-any may name one object twice). */
-function distinct(objects: readonly KernelObject[]): readonly KernelObject[] {
+export function distinct(objects: readonly KernelObject[]): readonly KernelObject[] {
   return objects.length === 1 ? objects : [...new Set(objects)];
 }
 
@@ -76,6 +85,12 @@ export interface WaitEngineHost {
   now(): number;
   ref(obj: KernelObject): void;
   unref(obj: KernelObject): void;
+  /** An object's state, waiters or activity changed (for observers). */
+  changed(obj: KernelObject): void;
+  /** A thread's waits or owned objects changed (for observers). */
+  threadsChanged(): void;
+  /** Would queueing `block` leave it blocked in a deadlock? A description of the cycle, or undefined. */
+  deadlockOf(block: WaitBlock): string | undefined;
 }
 
 export class WaitEngine {
@@ -83,6 +98,13 @@ export class WaitEngine {
   private draining = false;
   /** Pending wait blocks, for status. */
   pending = 0;
+  /** Pending blocks that asked for deadlock detection. */
+  detecting = 0;
+  /**
+   * The wait-for graph may have gained an edge since this was last cleared: a wait blocked, or
+   * a wait was satisfied (an owner changed). The kernel clears it after looking for deadlocks.
+   */
+  graphChanged = false;
 
   constructor(private readonly host: WaitEngineHost) {}
 
@@ -97,6 +119,7 @@ export class WaitEngine {
     objects: KernelObject[],
     all: boolean,
     timeoutMs: number,
+    detectDeadlock = false,
   ): WaitResult | undefined {
     checkTimeout(timeoutMs);
     check(objects.length > 0 && objects.length <= MAXIMUM_WAIT_OBJECTS, 'ERROR_INVALID_PARAMETER', `wait on ${objects.length} objects`);
@@ -104,19 +127,29 @@ export class WaitEngine {
     check(!thread.waits.has(requestId) && !thread.pending.has(requestId), 'ERROR_INVALID_PARAMETER', `request id ${requestId} already waiting`);
     const now = trySatisfy(objects, all, thread);
     if (now !== undefined) {
+      this.acquired(objects, all, now);
       this.touched(objects);
       return now;
     }
     if (timeoutMs === 0) return result('timeout', -1);
     check(thread.waits.size + thread.pending.size < MAX_WAITS_PER_THREAD, 'ERROR_NOT_ENOUGH_QUOTA', 'too many pending waits in this thread');
 
-    const block = new WaitBlock(thread, requestId, request, objects, all);
+    const block = new WaitBlock(thread, requestId, request, objects, all, detectDeadlock, this.host.now());
+    if (detectDeadlock) {
+      // Before anything changes: a wait that would close a cycle fails and leaves no trace.
+      const cycle = this.host.deadlockOf(block);
+      if (cycle !== undefined) throw new StatusError('ERROR_POSSIBLE_DEADLOCK', cycle);
+      this.detecting++;
+    }
     for (const o of distinct(objects)) {
       o.waiters.push(block);
       this.host.ref(o);
+      this.host.changed(o);
     }
     thread.waits.set(requestId, block);
     this.pending++;
+    this.graphChanged = true;
+    this.host.threadsChanged();
     if (timeoutMs !== Infinity) {
       block.deadline = this.host.deadlines.add(this.host.now() + timeoutMs, () => {
         this.finish(block);
@@ -128,6 +161,7 @@ export class WaitEngine {
 
   /** An object's state changed in a way that may satisfy waiters: wake whom it can. */
   signaled(obj: KernelObject): void {
+    this.host.changed(obj);
     this.dirty.push(obj);
     if (this.draining) return;
     this.draining = true;
@@ -139,11 +173,11 @@ export class WaitEngine {
   }
 
   /** Cancel a pending wait of `thread`; false when there is none (already completed). */
-  cancel(thread: Thread, requestId: number, code: StatusCode = 'ERROR_OPERATION_ABORTED'): boolean {
+  cancel(thread: Thread, requestId: number, code: StatusCode = 'ERROR_OPERATION_ABORTED', detail?: string): boolean {
     const block = thread.waits.get(requestId);
     if (block === undefined) return false;
     this.finish(block);
-    thread.sink.fail(requestId, block.request, code);
+    thread.sink.fail(requestId, block.request, code, detail);
     return true;
   }
 
@@ -163,6 +197,7 @@ export class WaitEngine {
         continue;
       }
       this.finish(block);
+      this.acquired(block.objects, block.all, res);
       // Acquiring a mutex makes it signaled for its new owner's other waits.
       this.touched(block.objects, obj);
       block.thread.sink.reply(block.requestId, block.request, res);
@@ -176,16 +211,35 @@ export class WaitEngine {
     if (!this.draining && this.dirty.length > 0) this.signaled(this.dirty.pop()!);
   }
 
+  /** A wait was satisfied: count it on what it took, which has changed. */
+  private acquired(objects: readonly KernelObject[], all: boolean, res: WaitResult): void {
+    this.graphChanged = true;
+    this.host.threadsChanged();
+    if (!all) {
+      const o = objects[res.index]!;
+      o.activity.waits++;
+      this.host.changed(o);
+      return;
+    }
+    for (const o of objects) {
+      o.activity.waits++;
+      this.host.changed(o);
+    }
+  }
+
   /** Take a block out of every queue, drop its references and deadline. */
   private finish(block: WaitBlock): void {
     if (block.done) throw new StatusError('ERROR_INVALID_FUNCTION', 'wait block finished twice');
     block.done = true;
     this.pending--;
+    if (block.detectDeadlock) this.detecting--;
+    this.host.threadsChanged();
     this.host.deadlines.cancel(block.deadline);
     block.thread.waits.delete(block.requestId);
     for (const o of distinct(block.objects)) {
       const at = o.waiters.indexOf(block);
       if (at >= 0) o.waiters.splice(at, 1);
+      this.host.changed(o);
       this.host.unref(o);
     }
   }

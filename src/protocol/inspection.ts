@@ -46,8 +46,13 @@ export interface InspectedThread {
   agent: string;
   /** Objects it owns (mutexes). */
   owns: number[];
-  /** Its pending waits: the objects, and whether it waits for all of them. */
-  waits: { objectIds: number[]; all: boolean; sinceMs: number }[];
+  /**
+   * Its pending waits: the objects, and whether it waits for all of them; `sinceMs` when it
+   * began (ms since the epoch); `request` the request that waits (`wait`, `signalAndWait`,
+   * or another that may be deferred: `readMailslot`, `connectNamedPipe`, `mqReceive`, …,
+   * whose `objectIds` name the object it waits on, when that object is listed).
+   */
+  waits: { objectIds: number[]; all: boolean; sinceMs: number; request?: string }[];
 }
 
 export interface InspectedProcess {
@@ -79,6 +84,12 @@ export interface InspectFilter {
   pattern?: string;
   /** Only this process (and the objects it holds handles to, waits on or owns). */
   pid?: number;
+  /**
+   * Only these objects (the dashboard, after a change); an empty list selects none. Applied
+   * by the kernel to its own snapshot, and by the client to the snapshot it receives (the
+   * request does not carry it).
+   */
+  ids?: readonly number[];
 }
 
 export interface Snapshot {

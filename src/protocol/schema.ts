@@ -4,6 +4,7 @@
  * table, the tracer and the protocol version all derive from this table.
  */
 import { f, type Fields, type ValueOf } from './fields.ts';
+import type { Snapshot } from './inspection.ts';
 
 /** How a wait ended, on the wire. */
 export const WaitStatusCode = { signaled: 0, abandoned: 1, timeout: 2 } as const;
@@ -101,8 +102,9 @@ export const requests = {
   ping: { id: 2, request: {}, reply: {} },
   closeHandle: { id: 3, request: { handle: f.u32 }, reply: {} },
   queryObject: { id: 4, request: { handle: f.u32 }, reply: { info: f.json<ObjectInfo>() } },
-  wait: { id: 5, request: { handles: f.u32list, all: f.bool, timeoutMs: f.f64 }, reply: waitResult },
-  signalAndWait: { id: 6, request: { signal: f.u32, waitOn: f.u32, timeoutMs: f.f64 }, reply: waitResult },
+  /** `detectDeadlock`: fail ERROR_POSSIBLE_DEADLOCK rather than block in a cycle of the wait-for graph. */
+  wait: { id: 5, request: { handles: f.u32list, all: f.bool, timeoutMs: f.f64, detectDeadlock: f.bool }, reply: waitResult },
+  signalAndWait: { id: 6, request: { signal: f.u32, waitOn: f.u32, timeoutMs: f.f64, detectDeadlock: f.bool }, reply: waitResult },
   cancel: { id: 7, request: { requestId: f.u32 }, reply: { cancelled: f.bool } },
   status: { id: 8, request: {}, reply: { status: f.json<BrokerStatus>() } },
   listObjects: { id: 9, request: { type: f.optStr }, reply: { objects: f.json<ObjectInfo[]>() } },
@@ -269,6 +271,14 @@ export const requests = {
   mqSet: { id: 114, request: { handle: f.u32, maxBytes: f.f64, mode: f.i32 }, reply: {} },
   /** msgctl(IPC_RMID). */
   mqRemove: { id: 115, request: { handle: f.u32 }, reply: {} },
+
+  // ── inspection: 120–129 ──
+  /**
+   * The object manager's snapshot (protocol/inspection.ts): objects of `type` (absent: all)
+   * whose names match the glob `pattern` (absent: all), of process `pid` (0: all); processes,
+   * threads, handles, the wait-for graph and its cycles.
+   */
+  inspect: { id: 120, request: { type: f.optStr, pattern: f.optStr, pid: f.u32 }, reply: { snapshot: f.json<Snapshot>() } },
 } as const satisfies Record<string, { id: number; request: Fields; reply: Fields }>;
 
 export type Schema = typeof requests;

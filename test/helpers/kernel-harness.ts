@@ -156,12 +156,12 @@ export class TestThread {
   }
 
   /** A request that may be deferred (a read, a connect): its reply or failure now, or later through the sink. */
-  start<K extends KernelRequest>(name: K, body: RequestOf<K>): Ticket {
+  start<K extends KernelRequest>(name: K, body: RequestOf<K>, outcome: (reply: unknown) => Outcome = (reply) => ({ kind: 'reply', reply })): Ticket {
     const requestId = nextRequestId++;
     let immediate: Outcome | undefined;
     try {
       const r = this.dispatch(name, body, requestId);
-      immediate = r === PENDING ? undefined : { kind: 'reply', reply: r };
+      immediate = r === PENDING ? undefined : outcome(r);
     } catch (e) {
       if (!(e instanceof StatusError)) throw e;
       immediate = { kind: 'error', code: e.code };
@@ -169,16 +169,18 @@ export class TestThread {
     return new Ticket(this.sink, requestId, immediate);
   }
 
-  wait(handles: number | number[], opts: { all?: boolean; timeoutMs?: number } = {}): Ticket {
-    const requestId = nextRequestId++;
-    const r = this.dispatch('wait', { handles: typeof handles === 'number' ? [handles] : handles, all: opts.all ?? false, timeoutMs: opts.timeoutMs ?? Infinity }, requestId);
-    return new Ticket(this.sink, requestId, r === PENDING ? undefined : toOutcome(r));
+  /** A wait; one that fails at once (ERROR_POSSIBLE_DEADLOCK, …) is a ticket with that error. */
+  wait(handles: number | number[], opts: { all?: boolean; timeoutMs?: number; detectDeadlock?: boolean } = {}): Ticket {
+    return this.start('wait', {
+      handles: typeof handles === 'number' ? [handles] : handles,
+      all: opts.all ?? false,
+      timeoutMs: opts.timeoutMs ?? Infinity,
+      detectDeadlock: opts.detectDeadlock ?? false,
+    }, toOutcome);
   }
 
-  signalAndWait(signal: number, waitOn: number, timeoutMs = Infinity): Ticket {
-    const requestId = nextRequestId++;
-    const r = this.dispatch('signalAndWait', { signal, waitOn, timeoutMs }, requestId);
-    return new Ticket(this.sink, requestId, r === PENDING ? undefined : toOutcome(r));
+  signalAndWait(signal: number, waitOn: number, timeoutMs = Infinity, detectDeadlock = false): Ticket {
+    return this.start('signalAndWait', { signal, waitOn, timeoutMs, detectDeadlock }, toOutcome);
   }
 
   cancel(ticket: Ticket): boolean {

@@ -283,8 +283,8 @@ describe('frames that break the protocol close that connection', () => {
     const { handle: event } = await waiter.ok('createEvent', { name: `bad-input-keep-${process.pid}`, manualReset: false, initialState: false, access: ALL });
     const violator = await helloed();
     const { handle: mutex } = await violator.ok('createMutex', { name: undefined, initialOwner: true, access: ALL });
-    waiter.send(encodeRequest(40, 'wait', { handles: [event], all: false, timeoutMs: Infinity }));
-    waiter.send(encodeRequest(41, 'wait', { handles: [mutex], all: false, timeoutMs: Infinity }));
+    waiter.send(encodeRequest(40, 'wait', { handles: [event], all: false, timeoutMs: Infinity, detectDeadlock: false }));
+    waiter.send(encodeRequest(41, 'wait', { handles: [mutex], all: false, timeoutMs: Infinity, detectDeadlock: false }));
     await waiter.ok('ping', {});
     violator.send(rawFrame(FrameKind.reply, 1, requests.ping.id));
     // The mutex was abandoned by the violator's thread: the waiter gets it, once.
@@ -317,10 +317,10 @@ describe('bad values get an error reply and the connection stays usable', () => 
       await expectError(c, 'setTimer', { handle: h, due: 0, absolute: false, periodMs: 0 }, 'ERROR_INVALID_HANDLE');
       await expectError(c, 'cancelTimer', { handle: h }, 'ERROR_INVALID_HANDLE');
       await expectError(c, 'reportProcessExit', { handle: h, exitCode: 0 }, 'ERROR_INVALID_HANDLE');
-      await expectError(c, 'wait', { handles: [h], all: false, timeoutMs: 0 }, 'ERROR_INVALID_HANDLE');
-      await expectError(c, 'wait', { handles: [event, h], all: true, timeoutMs: Infinity }, 'ERROR_INVALID_HANDLE');
-      await expectError(c, 'signalAndWait', { signal: h, waitOn: event, timeoutMs: 0 }, 'ERROR_INVALID_HANDLE');
-      await expectError(c, 'signalAndWait', { signal: event, waitOn: h, timeoutMs: 0 }, 'ERROR_INVALID_HANDLE');
+      await expectError(c, 'wait', { handles: [h], all: false, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_HANDLE');
+      await expectError(c, 'wait', { handles: [event, h], all: true, timeoutMs: Infinity, detectDeadlock: false }, 'ERROR_INVALID_HANDLE');
+      await expectError(c, 'signalAndWait', { signal: h, waitOn: event, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_HANDLE');
+      await expectError(c, 'signalAndWait', { signal: event, waitOn: h, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_HANDLE');
     }
     // The failed signalAndWait did not signal: the check comes before any effect.
     const info = await c.ok('queryObject', { handle: event });
@@ -355,8 +355,8 @@ describe('bad values get an error reply and the connection stays usable', () => 
       await expectError(conn, 'closeHandle', { handle }, 'ERROR_INVALID_HANDLE');
       await expectError(conn, 'queryObject', { handle }, 'ERROR_INVALID_HANDLE');
       await expectError(conn, 'releaseMutex', { handle }, 'ERROR_INVALID_HANDLE');
-      await expectError(conn, 'wait', { handles: [handle], all: false, timeoutMs: 0 }, 'ERROR_INVALID_HANDLE');
-      await expectError(conn, 'signalAndWait', { signal: handle, waitOn: handle, timeoutMs: 0 }, 'ERROR_INVALID_HANDLE');
+      await expectError(conn, 'wait', { handles: [handle], all: false, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_HANDLE');
+      await expectError(conn, 'signalAndWait', { signal: handle, waitOn: handle, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_HANDLE');
       await stillUsable(conn);
     }
     // The last handle took the name with it.
@@ -408,11 +408,11 @@ describe('bad values get an error reply and the connection stays usable', () => 
     ];
     let id = 100;
     for (const t of bad) {
-      c.send(rawFrame(FrameKind.request, ++id, requests.wait.id, [...u32(1, event), 0, ...f64(t)]));
+      c.send(rawFrame(FrameKind.request, ++id, requests.wait.id, [...u32(1, event), 0, ...f64(t), 0]));
       assertError(await c.next(), 'ERROR_INVALID_PARAMETER', `wait timeout ${t}`);
-      c.send(rawFrame(FrameKind.request, ++id, requests.wait.id, [...u32(2, event, other), 1, ...f64(t)]));
+      c.send(rawFrame(FrameKind.request, ++id, requests.wait.id, [...u32(2, event, other), 1, ...f64(t), 0]));
       assertError(await c.next(), 'ERROR_INVALID_PARAMETER', `wait-all timeout ${t}`);
-      c.send(rawFrame(FrameKind.request, ++id, requests.signalAndWait.id, [...u32(other, event), ...f64(t)]));
+      c.send(rawFrame(FrameKind.request, ++id, requests.signalAndWait.id, [...u32(other, event), ...f64(t), 0]));
       assertError(await c.next(), 'ERROR_INVALID_PARAMETER', `signalAndWait timeout ${t}`);
     }
     // signalAndWait checked the timeout before it signaled; no wait was left queued.
@@ -422,7 +422,7 @@ describe('bad values get an error reply and the connection stays usable', () => 
       assert.equal(info.waiters, 0);
     }
     // -0 is a poll.
-    c.send(rawFrame(FrameKind.request, ++id, requests.wait.id, [...u32(1, event), 0, ...f64(-0)]));
+    c.send(rawFrame(FrameKind.request, ++id, requests.wait.id, [...u32(1, event), 0, ...f64(-0), 0]));
     assert.deepEqual(await c.next(), { kind: 'reply', requestId: id, name: 'wait', body: { status: 2, index: -1 } });
     await stillUsable(c);
     await kick(c);
@@ -474,7 +474,7 @@ describe('bad values get an error reply and the connection stays usable', () => 
     const c = await helloed();
     const { handle } = await c.ok('createEvent', { name: undefined, manualReset: true, initialState: false, access: ALL });
     const huge = [2 ** 31, 1e10, Number.MAX_VALUE];
-    huge.forEach((t, i) => c.send(encodeRequest(200 + i, 'wait', { handles: [handle], all: false, timeoutMs: t })));
+    huge.forEach((t, i) => c.send(encodeRequest(200 + i, 'wait', { handles: [handle], all: false, timeoutMs: t, detectDeadlock: false })));
     const { handle: timer } = await c.ok('createTimer', { name: undefined, manualReset: true, access: ALL });
     await c.ok('setTimer', { handle: timer, due: 1e12, absolute: false, periodMs: Number.MAX_VALUE });
     assert.equal((await c.ok('queryObject', { handle })).info.waiters, huge.length);
@@ -496,20 +496,20 @@ describe('bad values get an error reply and the connection stays usable', () => 
     for (let i = 0; i < 65; i++) {
       events.push((await c.ok('createEvent', { name: undefined, manualReset: true, initialState: true, access: ALL })).handle);
     }
-    await expectError(c, 'wait', { handles: [], all: false, timeoutMs: 0 }, 'ERROR_INVALID_PARAMETER');
-    await expectError(c, 'wait', { handles: [], all: true, timeoutMs: Infinity }, 'ERROR_INVALID_PARAMETER');
-    await expectError(c, 'wait', { handles: events, all: false, timeoutMs: 0 }, 'ERROR_INVALID_PARAMETER');
-    await expectError(c, 'wait', { handles: events, all: true, timeoutMs: 0 }, 'ERROR_INVALID_PARAMETER');
-    await expectError(c, 'wait', { handles: Array<number>(MAX_LIST).fill(events[0]!), all: false, timeoutMs: 0 }, 'ERROR_INVALID_PARAMETER');
-    await expectError(c, 'wait', { handles: [events[0]!, events[1]!, events[0]!], all: true, timeoutMs: 0 }, 'ERROR_INVALID_PARAMETER');
+    await expectError(c, 'wait', { handles: [], all: false, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_PARAMETER');
+    await expectError(c, 'wait', { handles: [], all: true, timeoutMs: Infinity, detectDeadlock: false }, 'ERROR_INVALID_PARAMETER');
+    await expectError(c, 'wait', { handles: events, all: false, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_PARAMETER');
+    await expectError(c, 'wait', { handles: events, all: true, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_PARAMETER');
+    await expectError(c, 'wait', { handles: Array<number>(MAX_LIST).fill(events[0]!), all: false, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_PARAMETER');
+    await expectError(c, 'wait', { handles: [events[0]!, events[1]!, events[0]!], all: true, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_PARAMETER');
     // The same object through two handles is still a duplicate.
     const name = `bad-input-dup-${process.pid}`;
     const { handle: a } = await c.ok('createEvent', { name, manualReset: true, initialState: true, access: ALL });
     const { handle: b } = await c.ok('openEvent', { name, access: ALL });
     assert.notEqual(a, b);
-    await expectError(c, 'wait', { handles: [a, b], all: true, timeoutMs: 0 }, 'ERROR_INVALID_PARAMETER');
-    assert.deepEqual(await c.ok('wait', { handles: [a, b], all: false, timeoutMs: 0 }), { status: 0, index: 0 });
-    assert.deepEqual(await c.ok('wait', { handles: events.slice(0, 64), all: true, timeoutMs: 0 }), { status: 0, index: 0 });
+    await expectError(c, 'wait', { handles: [a, b], all: true, timeoutMs: 0, detectDeadlock: false }, 'ERROR_INVALID_PARAMETER');
+    assert.deepEqual(await c.ok('wait', { handles: [a, b], all: false, timeoutMs: 0, detectDeadlock: false }), { status: 0, index: 0 });
+    assert.deepEqual(await c.ok('wait', { handles: events.slice(0, 64), all: true, timeoutMs: 0, detectDeadlock: false }), { status: 0, index: 0 });
     await stillUsable(c);
     await kick(c);
     await assertServing();
@@ -528,8 +528,8 @@ describe('bad values get an error reply and the connection stays usable', () => 
   test('a request id already waiting: ERROR_INVALID_PARAMETER, the first wait unharmed', T, async () => {
     const c = await helloed();
     const { handle } = await c.ok('createEvent', { name: undefined, manualReset: false, initialState: false, access: ALL });
-    c.send(encodeRequest(77, 'wait', { handles: [handle], all: false, timeoutMs: Infinity }));
-    c.send(encodeRequest(77, 'wait', { handles: [handle], all: false, timeoutMs: Infinity }));
+    c.send(encodeRequest(77, 'wait', { handles: [handle], all: false, timeoutMs: Infinity, detectDeadlock: false }));
+    c.send(encodeRequest(77, 'wait', { handles: [handle], all: false, timeoutMs: Infinity, detectDeadlock: false }));
     assertError(await c.next(), 'ERROR_INVALID_PARAMETER', 'second wait with id 77');
     await c.ok('setEvent', { handle });
     assert.deepEqual(await c.next(), { kind: 'reply', requestId: 77, name: 'wait', body: { status: 0, index: 0 } });

@@ -145,7 +145,7 @@ describe('handles and names (kernel)', () => {
       ['setEvent', { handle: e }],
       ['queryObject', { handle: e }],
       ['closeHandle', { handle: e }],
-      ['wait', { handles: [e], all: false, timeoutMs: 0 }],
+      ['wait', { handles: [e], all: false, timeoutMs: 0, detectDeadlock: false }],
     ] as const) {
       assert.equal(a.fails(name, body as never), 'ERROR_INVALID_HANDLE', name);
     }

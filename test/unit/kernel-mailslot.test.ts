@@ -97,7 +97,7 @@ describe('mailslot handles (kernel)', () => {
     assert.equal(reader.fails('readMailslot', { handle: m, maxBytes: FOREVER }), 'ERROR_INVALID_HANDLE');
     assert.equal(reader.fails('writeMailslot', { handle: m, data: bytes('') }), 'ERROR_INVALID_HANDLE');
     assert.equal(reader.fails('getMailslotInfo', { handle: 0x1000 }), 'ERROR_INVALID_HANDLE');
-    assert.equal(reader.fails('wait', { handles: [slot], all: false, timeoutMs: 0 }), 'ERROR_INVALID_HANDLE');
+    assert.equal(reader.fails('wait', { handles: [slot], all: false, timeoutMs: 0, detectDeadlock: false }), 'ERROR_INVALID_HANDLE');
   });
 
   test('listings show the reader\'s size, count, bytes, timeout and writers, and each writer', () => {

@@ -271,8 +271,8 @@ describe('named pipe connection lifecycle', () => {
     const { server, client } = setup();
     const s = create(server, '\\\\.\\pipe\\nowait');
     const c = open(client, '\\\\.\\pipe\\nowait');
-    assert.equal(server.fails('wait', { handles: [s.handle], all: false, timeoutMs: 0 }), 'ERROR_INVALID_HANDLE');
-    assert.equal(client.fails('wait', { handles: [c.handle], all: false, timeoutMs: 0 }), 'ERROR_INVALID_HANDLE');
+    assert.equal(server.fails('wait', { handles: [s.handle], all: false, timeoutMs: 0, detectDeadlock: false }), 'ERROR_INVALID_HANDLE');
+    assert.equal(client.fails('wait', { handles: [c.handle], all: false, timeoutMs: 0, detectDeadlock: false }), 'ERROR_INVALID_HANDLE');
   });
 });
 

@@ -76,8 +76,8 @@ describe('wait timeouts (kernel, fake clock)', () => {
     const a = k.thread();
     const e = a.event(false);
     for (const timeoutMs of [-1, -Infinity, NaN]) {
-      assert.equal(a.fails('wait', { handles: [e], all: false, timeoutMs }), 'ERROR_INVALID_PARAMETER');
-      assert.equal(a.fails('signalAndWait', { signal: e, waitOn: e, timeoutMs }), 'ERROR_INVALID_PARAMETER');
+      assert.equal(a.fails('wait', { handles: [e], all: false, timeoutMs, detectDeadlock: false }), 'ERROR_INVALID_PARAMETER');
+      assert.equal(a.fails('signalAndWait', { signal: e, waitOn: e, timeoutMs, detectDeadlock: false }), 'ERROR_INVALID_PARAMETER');
     }
     assert.equal(a.info(e).waiters, 0);
     assert.equal(a.info(e).signaled, false, 'a failed signalAndWait signals nothing');
@@ -228,10 +228,10 @@ describe('wait-any and wait-all rules (kernel)', () => {
     const again = a.call('openEvent', { name: 'dup', access: Access.MAXIMUM_ALLOWED }).handle;
     const many = (n: number) => Array.from({ length: n }, () => a.event(true, true));
     for (const handles of [[e, e], [e, again], [], many(65)]) {
-      assert.equal(a.fails('wait', { handles, all: true, timeoutMs: 0 }), 'ERROR_INVALID_PARAMETER', `${handles.length} handles`);
+      assert.equal(a.fails('wait', { handles, all: true, timeoutMs: 0, detectDeadlock: false }), 'ERROR_INVALID_PARAMETER', `${handles.length} handles`);
     }
-    assert.equal(a.fails('wait', { handles: [], all: false, timeoutMs: 0 }), 'ERROR_INVALID_PARAMETER');
-    assert.equal(a.fails('wait', { handles: many(65), all: false, timeoutMs: 0 }), 'ERROR_INVALID_PARAMETER');
+    assert.equal(a.fails('wait', { handles: [], all: false, timeoutMs: 0, detectDeadlock: false }), 'ERROR_INVALID_PARAMETER');
+    assert.equal(a.fails('wait', { handles: many(65), all: false, timeoutMs: 0, detectDeadlock: false }), 'ERROR_INVALID_PARAMETER');
     assert.equal(a.wait(many(64), { all: true, timeoutMs: 0 }).status, 'signaled');
     assert.equal(a.wait([e, again], { timeoutMs: 0 }).status, 'signaled', 'duplicates are allowed in a wait-any');
   });

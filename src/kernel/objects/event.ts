@@ -36,6 +36,7 @@ export const eventType: ObjectType<EventObject> = {
 function setEvent(kernel: Kernel, e: EventObject): boolean {
   const previous = e.signaled;
   e.signaled = true;
+  e.activity.signals++;
   kernel.waits.signaled(e);
   return previous;
 }
@@ -54,6 +55,7 @@ export const eventHandlers = {
     const e = ctx.process.handles.get(handle, Access.MODIFY_STATE, eventType);
     const previousState = e.signaled;
     e.signaled = false;
+    ctx.kernel.changed(e);
     return { previousState };
   },
   pulseEvent(ctx, { handle }) {

@@ -212,6 +212,9 @@ function enqueue(kernel: Kernel, slot: MailslotObject, data: Uint8Array): Mailsl
   }
   slot.push(new Uint8Array(data));
   totalQueued.set(kernel, total + data.length);
+  slot.activity.messages++;
+  slot.activity.bytes += data.length;
+  kernel.changed(slot);
   serveReads(kernel, slot);
   return 'delivered';
 }
@@ -219,6 +222,7 @@ function enqueue(kernel: Kernel, slot: MailslotObject, data: Uint8Array): Mailsl
 function dequeue(kernel: Kernel, slot: MailslotObject): Uint8Array {
   const m = slot.shift();
   totalQueued.set(kernel, (totalQueued.get(kernel) ?? 0) - m.length);
+  kernel.changed(slot);
   return m;
 }
 
@@ -243,7 +247,7 @@ function serveReads(kernel: Kernel, slot: MailslotObject): void {
 export function deliverMailslotMessage(kernel: Kernel, key: string, data: Uint8Array): MailslotDelivery {
   const slot = kernel.namespace.get(slotKey(key));
   if (!(slot instanceof MailslotObject)) return 'no-mailslot';
-  return enqueue(kernel, slot, data);
+  return kernel.batch(() => enqueue(kernel, slot, data));
 }
 
 /** The mailslot behind a reader handle; a writer's handle is ERROR_ACCESS_DENIED (it cannot read). */
@@ -266,6 +270,13 @@ function addObject(ctx: RequestContext, obj: KernelObject, rights: number): { ha
   const handle = ctx.kernel.addHandle(ctx.process, obj, rights);
   ctx.kernel.objects.set(obj.id, obj);
   return { handle, objectId: obj.id };
+}
+
+/** Count a message a writer sent (the mailslot counts it again when it takes it). */
+function written(kernel: Kernel, w: MailslotWriterObject, data: Uint8Array): void {
+  w.activity.messages++;
+  w.activity.bytes += data.length;
+  kernel.changed(w);
 }
 
 /** Write to a name on other machines: the host sends it, or, with no network, this machine is all there is. */
@@ -310,12 +321,14 @@ export const mailslotHandlers = {
     const w = writerOf(ctx.process, handle);
     if (w.slot === undefined) {
       writeRemote(ctx.kernel, w, data);
+      written(ctx.kernel, w, data);
       return { bytesWritten: data.length };
     }
     const outcome = enqueue(ctx.kernel, w.slot, data);
     check(outcome !== 'no-mailslot', 'ERROR_FILE_NOT_FOUND', `${w.openedName} has been closed by its reader`);
     check(outcome !== 'too-large', 'ERROR_INVALID_PARAMETER', `a message of ${data.length} bytes; ${w.openedName} takes at most ${w.slot.messageLimit}`);
     check(outcome !== 'quota', 'ERROR_NOT_ENOUGH_QUOTA', `${w.openedName} holds ${w.slot.messageCount} unread messages, ${w.slot.queuedBytes} bytes`);
+    written(ctx.kernel, w, data);
     return { bytesWritten: data.length };
   },
 
@@ -330,6 +343,7 @@ export const mailslotHandlers = {
     // Empty: a read timeout of 0 fails at once, even for a 0-byte read (ReadFile's ERROR_SEM_TIMEOUT).
     check(slot.readTimeoutMs > 0, 'ERROR_SEM_TIMEOUT', 'no message');
     const request = ctx.kernel.pending.begin(ctx.thread, ctx.requestId, 'readMailslot', {
+      subject: slot,
       timeoutMs: slot.readTimeoutMs,
       onTimeout: () => ({ fail: 'ERROR_SEM_TIMEOUT', detail: 'no message within the read timeout' }),
       detach: () => {
@@ -356,6 +370,7 @@ export const mailslotHandlers = {
     const slot = readerOf(ctx.process, handle, MailslotAccess.WRITE_ATTRIBUTES);
     checkTimeout(readTimeoutMs);
     slot.readTimeoutMs = readTimeoutMs;
+    ctx.kernel.changed(slot);
     return {};
   },
 } satisfies Partial<Handlers>;

@@ -17,6 +17,10 @@ export interface StoredQueueRecord {
 
 /** Recreate the queues of `stored`; returns what could not be restored, for the log. */
 export function restoreMessageQueues(kernel: Kernel, stored: readonly StoredQueueRecord[]): string[] {
+  return kernel.batch(() => restore(kernel, stored));
+}
+
+function restore(kernel: Kernel, stored: readonly StoredQueueRecord[]): string[] {
   const problems: string[] = [];
   const receipts = new Map(stored.filter((s) => s.key.startsWith('r:')).map((s) => [s.key, s]));
   for (const s of stored) {

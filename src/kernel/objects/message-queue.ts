@@ -295,6 +295,7 @@ function getQueue(ctx: RequestContext, req: GetRequest): ReplyOf<'mqGet'> | type
 export function registerQueue(kernel: Kernel, q: MessageQueueObject): void {
   const table = tableOf(kernel);
   kernel.objects.set(q.id, q);
+  kernel.changed(q);
   table.count++;
   if (q.tableKey !== undefined) {
     table.byKey.set(q.tableKey, q);
@@ -325,6 +326,10 @@ function awaitJournal(ctx: RequestContext, req: GetRequest, journal: QueueJourna
 
 /** The journal has opened (or failed to): run the parked creates again, in order. */
 function journalOpened(kernel: Kernel, failure?: StatusError): void {
+  kernel.batch(() => rerunCreates(kernel, failure));
+}
+
+function rerunCreates(kernel: Kernel, failure?: StatusError): void {
   const table = tableOf(kernel);
   for (const { p, req } of table.awaitingJournal.slice()) {
     if (p.done) continue;
@@ -377,6 +382,9 @@ function deliver(kernel: Kernel, q: MessageQueueObject, type: number, data: Buff
   for (const r of tooSmall) kernel.pending.fail(r.p, 'E2BIG', `a message of ${data.length} bytes, a buffer of ${r.maxBytes}`);
   q.lastSendPid = pid;
   q.lastSendTime = now;
+  q.activity.messages++;
+  q.activity.bytes += data.length;
+  kernel.changed(q);
   if (taker !== undefined) {
     q.lastReceivePid = taker.pid;
     q.lastReceiveTime = now;
@@ -444,6 +452,7 @@ function take(kernel: Kernel, q: MessageQueueObject, m: QueuedMessage, pid: numb
   tableOf(kernel).pool -= cost(m.data.length);
   q.lastReceivePid = pid;
   q.lastReceiveTime = kernel.clock.wallNow();
+  kernel.changed(q);
 }
 
 /** Let a queue go: its messages leave the pool and its key the table. */
@@ -574,6 +583,7 @@ export const messageQueueHandlers = {
     if (maxBytes !== -1) q.maxBytes = maxBytes;
     if (mode !== -1) q.mode = mode;
     q.lastChangeTime = kernel.clock.wallNow();
+    kernel.changed(q);
     try {
       journalOf(kernel, q)?.putQueue(q.tableKey!, attrsOf(q));
     } catch (e) {
@@ -595,6 +605,7 @@ export const messageQueueHandlers = {
     journal?.deleteQueue(q.tableKey!);
     journal?.deleteQueue(receiptsKey(q));
     dropQueue(kernel, q);
+    kernel.changed(q);
     for (const r of q.receivers.slice()) kernel.pending.fail(r.p, 'EIDRM', 'the queue was removed');
     for (const s of q.senders.slice()) kernel.pending.fail(s.p, 'EIDRM', 'the queue was removed');
     // The queue's hold on itself; the handles still open keep the object until they close.

@@ -40,6 +40,7 @@ export const mutexType: ObjectType<MutexObject> = {
     recursion: m.recursion,
     abandoned: m.abandoned,
   }),
+  owner: (m) => m.owner,
   signal: (m, thread, kernel) => void releaseMutex(kernel, m, thread),
   // Ownership holds no reference: the last handle closed destroys an owned mutex too.
   destroy: (m) => void m.owner?.owned.delete(m),
@@ -51,6 +52,8 @@ export const mutexType: ObjectType<MutexObject> = {
 export function releaseMutex(kernel: Kernel, m: MutexObject, thread: Thread): number {
   if (m.owner !== thread) throw new StatusError('ERROR_NOT_OWNER');
   const previous = m.recursion;
+  m.activity.signals++;
+  kernel.changed(m);
   if (--m.recursion === 0) {
     m.owner = null;
     thread.owned.delete(m);

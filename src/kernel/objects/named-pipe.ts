@@ -207,6 +207,7 @@ function closeInstance(kernel: Kernel, s: PipeServerObject): void {
     c.server = undefined;
     c.state = 'closing';
     s.client = undefined;
+    kernel.changed(c);
   }
   kernel.unref(pipe);
 }
@@ -218,6 +219,7 @@ function clientClosed(kernel: Kernel, c: PipeClientObject): void {
   c.server = undefined;
   s.client = undefined;
   s.state = 'closing';
+  kernel.changed(s);
   // A client that never finished its handshake came and went: pending connects see a closing pipe.
   failConnects(kernel, s, 'ERROR_NO_DATA', 'the client closed its end');
 }
@@ -235,6 +237,7 @@ function startListening(kernel: Kernel, s: PipeServerObject, token: string): voi
   s.state = 'listening';
   s.token = token;
   s.pipe.listening.push(s);
+  kernel.changed(s);
   for (const w of [...s.pipe.waitingClients]) kernel.pending.complete(w, {});
 }
 
@@ -332,6 +335,7 @@ function openNamedPipe(ctx: RequestContext, { name, access }: RequestOf<'openNam
   const c = new PipeClientObject(s, pipe, ctx.process.pid, s.serverPid, s.params.pipeType);
   const handle = addEnd(ctx, c, granted);
   pipe.listening.shift();
+  ctx.kernel.changed(s);
   s.state = 'connected';
   s.client = c;
   s.confirmed = false;
@@ -387,6 +391,7 @@ function connectNamedPipe(ctx: RequestContext, { handle, token }: RequestOf<'con
       break;
   }
   const request = ctx.kernel.pending.begin(ctx.thread, ctx.requestId, 'connectNamedPipe', {
+    subject: s,
     timeoutMs: Infinity,
     onTimeout: () => ({ fail: 'ERROR_SEM_TIMEOUT' }),
     detach: (p) => {
@@ -407,7 +412,9 @@ function disconnectNamedPipe(ctx: RequestContext, { handle }: RequestOf<'disconn
     c.server = undefined;
     c.state = 'disconnected';
     s.client = undefined;
+    ctx.kernel.changed(c);
   }
+  ctx.kernel.changed(s);
   s.state = 'disconnected';
   s.confirmed = false;
   s.clientPid = 0;
@@ -422,6 +429,7 @@ function confirmNamedPipe(ctx: RequestContext, { handle }: RequestOf<'confirmNam
   const s = c.server;
   if (s !== undefined && !s.confirmed) {
     s.confirmed = true;
+    ctx.kernel.changed(s);
     completeConnects(ctx.kernel, s);
   }
   return {};

@@ -43,12 +43,14 @@ export const processType: ObjectType<ProcessObject> = {
 };
 
 function markExited(kernel: Kernel, p: ProcessObject, exitCode: number | null): void {
+  kernel.changed(p);
   if (p.exited) {
     if (p.exitCode === null && exitCode !== null) p.exitCode = exitCode;
     return;
   }
   p.exited = true;
   p.exitCode = exitCode;
+  p.activity.signals++;
   kernel.waits.signaled(p);
 }
 
@@ -63,11 +65,13 @@ export function processExitNoticed(kernel: Kernel, pid: number): void {
  * A child whose parent is still connected is left to the parent, which knows its exit code.
  */
 export function pollProcesses(kernel: Kernel): void {
-  for (const p of kernel.processObjects.values()) {
-    if (p.exited) continue;
-    if (p.reporter !== null && kernel.processes.has(p.reporter)) continue;
-    if (!kernel.host.processAlive(p.pid)) markExited(kernel, p, null);
-  }
+  kernel.batch(() => {
+    for (const p of kernel.processObjects.values()) {
+      if (p.exited) continue;
+      if (p.reporter !== null && kernel.processes.has(p.reporter)) continue;
+      if (!kernel.host.processAlive(p.pid)) markExited(kernel, p, null);
+    }
+  });
 }
 
 /** Are there processes whose exit only a poll can notice? */

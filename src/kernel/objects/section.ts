@@ -67,6 +67,7 @@ export function releaseViews(kernel: Kernel, process: ClientProcess): void {
   process.views.clear();
   for (const s of views) {
     (s as SectionObject).views--;
+    kernel.changed(s);
     kernel.unref(s);
   }
 }
@@ -121,6 +122,7 @@ export const sectionHandlers = {
     views.set(viewId, s);
     s.views++;
     ctx.kernel.ref(s);
+    ctx.kernel.changed(s);
     return { viewId };
   },
   unmapView(ctx, { viewId }) {
@@ -128,6 +130,7 @@ export const sectionHandlers = {
     check(s !== undefined, 'ERROR_INVALID_ADDRESS', `no view ${viewId} in this process`);
     ctx.process.views.delete(viewId);
     s.views--;
+    ctx.kernel.changed(s);
     ctx.kernel.unref(s);
     return {};
   },

@@ -38,6 +38,7 @@ export function releaseSemaphore(kernel: Kernel, s: SemaphoreObject, count: numb
   check(count <= s.maximum - s.count, 'ERROR_TOO_MANY_POSTS');
   const previous = s.count;
   s.count += count;
+  s.activity.signals++;
   kernel.waits.signaled(s);
   return previous;
 }

@@ -67,6 +67,7 @@ function expire(kernel: Kernel, t: TimerObject): void {
   t.deadline = undefined;
   t.expirations++;
   t.signaled = true;
+  t.activity.signals++;
   const due = t.due!;
   t.due = null;
   kernel.waits.signaled(t);
@@ -94,6 +95,7 @@ export const timerHandlers = {
     const clock = ctx.kernel.clock;
     const wasSignaled = t.signaled;
     disarm(ctx.kernel, t);
+    ctx.kernel.changed(t);
     t.signaled = false;
     t.periodMs = periodMs;
     arm(ctx.kernel, t, absolute ? clock.now() + (due - clock.wallNow()) : clock.now() + due);
@@ -102,6 +104,7 @@ export const timerHandlers = {
   cancelTimer(ctx, { handle }) {
     const t = ctx.process.handles.get(handle, Access.MODIFY_STATE, timerType);
     disarm(ctx.kernel, t);
+    ctx.kernel.changed(t);
     return { wasSignaled: t.signaled };
   },
 } satisfies Partial<Handlers>;
