@@ -13,6 +13,8 @@ export interface Daemon {
   socketPath: string;
   dir: string;
   proc: ChildProcess;
+  /** Everything it wrote to stdout so far (its banner lines come before it resolves). */
+  stdout(): string;
   /** Everything it wrote to stderr so far. */
   stderr(): string;
   /** SIGTERM, wait for exit, remove the directory. */
@@ -49,6 +51,7 @@ export async function startDaemon(opts: { args?: string[]; dir?: string; env?: N
     socketPath,
     dir,
     proc,
+    stdout: () => out,
     stderr: () => err,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
