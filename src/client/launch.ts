@@ -106,6 +106,11 @@ export interface ServeOptions {
   configFile?: string;
   /** Where durable message queues are kept (default: under the user's state directory). */
   stateDir?: string;
+  /**
+   * Also serve the live dashboard on loopback: `true` on the object manager's default port,
+   * a number on that port (0: any free port). Passed to the object manager as `--dashboard [PORT]`.
+   */
+  dashboard?: number | true;
   /** Each line the object manager prints on stdout (its banner and trace lines). */
   onLine?: (line: string) => void;
 }
@@ -120,6 +125,7 @@ export function serveForeground(opts: ServeOptions): Promise<number> {
   const extra = [...(opts.trace ? ['--trace'] : []), ...(opts.lingerMs !== undefined ? ['--linger', String(opts.lingerMs)] : []),
     ...(opts.configFile !== undefined ? ['--config', opts.configFile] : []),
     ...(opts.stateDir !== undefined ? ['--state-dir', opts.stateDir] : []),
+    ...(opts.dashboard === undefined ? [] : opts.dashboard === true ? ['--dashboard'] : ['--dashboard', String(opts.dashboard)]),
   ];
   const child = spawn(command, [...args, '--socket', opts.socketPath, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   let buffered = '';
