@@ -4,67 +4,19 @@
  * processes, and a raw Unix-socket pair in two more (so that each side's peak memory can
  * be told apart), torn down together.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDaemon, tempDir } from './daemon.ts';
-import { withTimeout, type BenchContext } from './harness.ts';
+import type { BenchContext } from './harness.ts';
+import { spawnWorker, type Worker } from './worker.ts';
 
 const mainPath = fileURLToPath(new URL('./pipe-peer-main.ts', import.meta.url));
-const OP_TIMEOUT_MS = 120_000;
 
-export interface PipePeer {
-  readonly pid: number;
-  call<T = unknown>(op: string, ...args: unknown[]): Promise<T>;
-  stop(): Promise<void>;
-}
+/** A pipe benchmark's process: a worker (worker.ts) running pipe-peer-main.ts. */
+export type PipePeer = Worker;
 
-async function spawnPipePeer(): Promise<PipePeer> {
-  const proc: ChildProcess = fork(mainPath, [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, NTIPC_NO_START: '1' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let nextId = 1;
-  const exited = once(proc, 'exit');
-  proc.on('message', (m: { id: number; ok: boolean; value?: unknown; message?: string }) => {
-    const w = waiting.get(m.id);
-    if (!w) return;
-    waiting.delete(m.id);
-    if (m.ok) w.resolve(m.value);
-    else w.reject(new Error(`pipe peer ${proc.pid}: ${m.message}`));
-  });
-  proc.on('exit', (code, signal) => {
-    for (const w of waiting.values()) w.reject(new Error(`pipe peer ${proc.pid} exited (${code ?? signal})`));
-    waiting.clear();
-  });
-  try {
-    await withTimeout(new Promise<void>((resolve, reject) => waiting.set(0, { resolve: () => resolve(), reject })), OP_TIMEOUT_MS, 'pipe peer start');
-  } catch (e) {
-    proc.kill('SIGKILL');
-    throw e;
-  }
-  return {
-    pid: proc.pid!,
-    call<T>(op: string, ...args: unknown[]) {
-      const id = nextId++;
-      const answer = new Promise<T>((resolve, reject) => {
-        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        proc.send({ id, op, args });
-      });
-      return withTimeout(answer, OP_TIMEOUT_MS, `pipe peer ${proc.pid} ${op}`);
-    },
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.disconnect();
-        await exited;
-      }
-    },
-  };
-}
+const spawnPipePeer = (): Promise<PipePeer> => spawnWorker(mainPath);
 
 export interface PipeBench {
   /** The named pipe's server and client processes. */
